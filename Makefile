@@ -1,0 +1,41 @@
+# The README's commands. `make demo` installs the core and runs the embedded demo;
+# `make test` installs everything (CPU torch pinned by constraints-cpu.txt) and runs the tests.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+CONSTRAINTS := constraints-cpu.txt
+
+.PHONY: demo test lint bench install-core install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.core-installed: $(BIN)/python pyproject.toml setup.py
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e .
+	touch $@
+
+$(VENV)/.dev-installed: $(BIN)/python pyproject.toml setup.py $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) "torch==2.13.0"
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[all,dev]"
+	touch $(VENV)/.core-installed $@
+
+install-core: $(VENV)/.core-installed
+install-dev: $(VENV)/.dev-installed
+
+demo: install-core
+	$(BIN)/fdrbench demo
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install-dev
+	@for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Baseline detectors that run on a CPU without downloads."""

@@ -1,0 +1,5 @@
+"""``python -m fdrbench`` runs the command line."""
+
+from fdrbench.cli import main
+
+main()

@@ -1,0 +1,258 @@
+"""The ``fdrbench`` command line.
+
+Only typer is imported at start-up; each command imports what it needs when it runs, so
+``fdrbench --help`` stays fast. Errors the user can fix print one clear message and exit 2;
+a run stopped by its failure budget exits 3 with its predictions kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import typer
+
+from fdrbench import __version__
+
+app = typer.Typer(
+    help="Benchmark explainable AI-generated image detectors: run, score, compare and publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _err(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+
+
+def handle_errors(fn: Callable) -> Callable:
+    """Turn fdrbench's own errors into a message and an exit code instead of a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from fdrbench.errors import FdrbenchError, RunAborted
+
+        try:
+            return fn(*args, **kwargs)
+        except RunAborted as exc:
+            _err(str(exc))
+            raise typer.Exit(3) from exc
+        except FdrbenchError as exc:
+            _err(str(exc))
+            raise typer.Exit(2) from exc
+        except KeyboardInterrupt as exc:
+            _err("interrupted; finished batches are saved - re-run the same command to resume")
+            raise typer.Exit(130) from exc
+
+    return wrapper
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"fdrbench {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """fdrbench command line."""
+
+
+# --------------------------------------------------------------------------- run / score / show
+
+
+@app.command()
+@handle_errors
+def run(
+    model: str = typer.Option(..., "--model", "-m", help="Adapter name (fdrbench list models), 'pkg.module:Class' or 'file.py:Class'."),
+    task: str = typer.Option(..., "--task", "-t", help="Task name (fdrbench list tasks)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder; default $FDRBENCH_DATA/<task> or the user cache."),
+    split: str | None = typer.Option(None, help="Split to evaluate; the task's default when omitted."),
+    limit: int | None = typer.Option(None, help="Evaluate a seeded, label-stratified subset of this many samples."),
+    batch_size: int = typer.Option(8, "--batch-size", "-b", min=1, help="Samples per predict() call."),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Results root; the run goes to <out>/<task>/<model>/<run_id>/."),
+    run_id: str | None = typer.Option(None, help="Run folder name; default derived from the settings, so a re-run resumes."),
+    name: str | None = typer.Option(None, help="Model name for the results folder and leaderboard (default: the adapter's)."),
+    seed: int = typer.Option(0, help="Seed for sampling, subsets and bootstrap intervals."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N or mps."),
+    model_arg: list[str] | None = typer.Option(None, "--model-arg", "-M", help="Adapter setting key=value (repeatable)."),
+    task_arg: list[str] | None = typer.Option(None, "--task-arg", "-T", help="Task option key=value (repeatable)."),
+    max_failures: str = typer.Option("10%", help="Stop after more failed samples than this count or percentage; 'none' for no limit."),
+    protocol: list[str] | None = typer.Option(None, "--protocol", "-p", help="Scoring protocol(s); default all the task defines."),
+    n_boot: int = typer.Option(1000, min=0, help="Bootstrap resamples for confidence intervals (0 disables them)."),
+    retry_failed: bool = typer.Option(False, help="Predict again the samples that failed with an error in an earlier session."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Evaluate a detector on a task: infer (resumable), score, print the headline table."""
+    from fdrbench.detector import parse_kv_args
+    from fdrbench.pipeline import RunConfig
+    from fdrbench.pipeline import run as run_pipeline
+    from fdrbench.report import print_scores
+
+    config = RunConfig(
+        model=model,
+        task=task,
+        model_args=parse_kv_args(model_arg),
+        task_args=parse_kv_args(task_arg, "--task-arg"),
+        data_dir=data_dir,
+        split=split,
+        limit=limit,
+        batch_size=batch_size,
+        out=out,
+        run_id=run_id,
+        name=name,
+        seed=seed,
+        device=device,
+        max_failures=None if max_failures.lower() == "none" else max_failures,
+        protocols=protocol or None,
+        n_boot=n_boot,
+        show_progress=progress,
+        retry_failed=retry_failed,
+    )
+    result = run_pipeline(config)
+    if result.scores is not None:
+        print_scores(result.scores)
+        typer.echo(f"run folder: {result.run_dir}")
+
+
+@app.command()
+@handle_errors
+def score(
+    run_dir: Path = typer.Argument(..., help="A run folder (results/<task>/<model>/<run_id>)."),
+    protocol: list[str] | None = typer.Option(None, "--protocol", "-p", help="Protocol(s) to compute; default those of the run."),
+    n_boot: int | None = typer.Option(None, min=0, help="Bootstrap resamples; default as the run was scored."),
+    seed: int | None = typer.Option(None, help="Bootstrap seed; default the run's."),
+) -> None:
+    """Re-score a run from its stored predictions (no model, no GPU, no dataset needed)."""
+    from fdrbench.pipeline import score_run_dir
+    from fdrbench.report import print_scores
+
+    scores, _ = score_run_dir(run_dir, protocol or None, n_boot, seed)
+    print_scores(scores)
+
+
+@app.command()
+@handle_errors
+def show(
+    run_dir: Path = typer.Argument(..., help="A run folder."),
+    protocol: list[str] | None = typer.Option(None, "--protocol", "-p", help="Protocol(s) to show; default all."),
+    groups: bool = typer.Option(True, help="Include per-group rows."),
+    as_json: bool = typer.Option(False, "--json", help="Print manifest and scores as JSON."),
+) -> None:
+    """Print a run's provenance and scores."""
+    from fdrbench.report import print_manifest, print_scores
+    from fdrbench.store import MANIFEST, SCORES, read_json
+
+    manifest = read_json(run_dir / MANIFEST, "manifest")
+    scores = read_json(run_dir / SCORES, "scores file (run `fdrbench score` first)") if (run_dir / SCORES).exists() else None
+    if as_json:
+        typer.echo(json.dumps({"manifest": manifest, "scores": scores}, indent=2))
+        return
+    print_manifest(manifest)
+    if scores is None:
+        typer.echo("no scores.json yet: the run has not finished; `fdrbench score RUN_DIR` scores what is there")
+        return
+    print_scores(scores, protocols=protocol or None, groups=groups)
+
+
+@app.command("list")
+@handle_errors
+def list_cmd(kind: str = typer.Argument(..., help="models (adapters) or tasks")) -> None:
+    """List the adapters or tasks fdrbench knows (built in and from installed plugins)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from fdrbench.registry import ADAPTERS, TASKS
+
+    registries = {"models": ADAPTERS, "adapters": ADAPTERS, "tasks": TASKS}
+    if kind not in registries:
+        from fdrbench.errors import FdrbenchError
+
+        raise FdrbenchError(f"fdrbench list takes 'models' or 'tasks', got {kind!r}")
+    table = Table(header_style="bold")
+    table.add_column("name")
+    table.add_column("description")
+    table.add_column("source", style="dim")
+    for entry in registries[kind].entries():
+        table.add_row(entry.name, entry.summary, entry.source)
+    Console().print(table)
+
+
+@app.command()
+@handle_errors
+def train(
+    adapter: str = typer.Argument(..., help="Adapter with a training recipe (e.g. spectral)."),
+    action: str = typer.Argument("fit", help="Recipe action (most recipes only have 'fit')."),
+    task: str = typer.Option(..., "--task", "-t", help="Task whose split to train on."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder; default as for run."),
+    split: str = typer.Option("train", help="Split to train on."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Where to write the trained parameters (recipe default when omitted)."),
+    limit: int | None = typer.Option(None, help="Train on a seeded, label-stratified subset."),
+    seed: int = typer.Option(0),
+    device: str = typer.Option("auto"),
+    train_arg: list[str] | None = typer.Option(None, "--train-arg", "-A", help="Recipe setting key=value (repeatable)."),
+    task_arg: list[str] | None = typer.Option(None, "--task-arg", "-T", help="Task option key=value (repeatable)."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Train an adapter with its recipe."""
+    from fdrbench.detector import TrainContext, parse_kv_args
+    from fdrbench.distributed import dist_info, resolve_device
+    from fdrbench.errors import FdrbenchError
+    from fdrbench.pipeline import make_task
+    from fdrbench.registry import ADAPTERS
+
+    cls = ADAPTERS.load(adapter)
+    if not callable(getattr(cls, "train", None)):
+        raise FdrbenchError(f"adapter {adapter!r} has no training recipe")
+    task_obj = make_task(task, parse_kv_args(task_arg, "--task-arg"))
+    if split not in task_obj.splits:
+        raise FdrbenchError(f"task {task!r} has no split {split!r}; splits: {', '.join(task_obj.splits)}")
+    if out is None:
+        default_out = getattr(cls, "default_train_out", None)
+        out = default_out(task_obj.name) if callable(default_out) else Path("checkpoints") / adapter / task_obj.name
+    ctx = TrainContext(
+        task=task_obj,
+        data_dir=Path(data_dir) if data_dir else task_obj.ensure_data(task_obj.default_data_dir()),
+        split=split,
+        out=Path(out),
+        seed=seed,
+        device=resolve_device(device, dist_info()),
+        limit=limit,
+        action=action,
+        show_progress=progress,
+    )
+    summary = cls.train(ctx, **parse_kv_args(train_arg, "--train-arg"))
+    typer.echo(json.dumps(summary, indent=2, default=str))
+
+
+@app.command()
+@handle_errors
+def demo(
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Results root."),
+    rebuild: bool = typer.Option(False, help="Rebuild the demo data and re-fit the baseline."),
+    n_boot: int = typer.Option(1000, min=0, help="Bootstrap resamples for confidence intervals."),
+    progress: bool = typer.Option(True, help="Show progress bars."),
+) -> None:
+    """Build the embedded demo benchmark, fit the CPU baseline, run, score and print (offline)."""
+    from fdrbench.report import print_scores
+    from fdrbench.tasks.demo import run_demo
+
+    result = run_demo(out=out, rebuild=rebuild, n_boot=n_boot, show_progress=progress)
+    print_scores(result.scores, protocols=["strict"])
+    timing = result.manifest.get("timing", {})
+    typer.echo(f"run folder: {result.run_dir}  ({timing.get('samples_per_s')} images/s)")
+
+
+def main() -> None:
+    app(prog_name="fdrbench")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

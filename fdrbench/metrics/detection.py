@@ -1,0 +1,166 @@
+"""Binary detection metrics (fake = 1) on plain arrays, and their registry entries.
+
+Every function takes arrays whose last axis is the samples, so one call can score a batch of
+bootstrap replicates. Undefined values (no real images for ``real_accuracy``, one class only
+for AUC, nothing predicted positive for precision) are ``NaN``, reported as null, never 0.
+Point values of AP and ROC-AUC come from scikit-learn; bootstrap replicates use vectorised
+equivalents (step-wise AP over distinct thresholds; the Mann-Whitney statistic with mid-ranks
+for AUC), tested equal to scikit-learn.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from fdrbench.metrics.frame import Metric
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> tuple[np.ndarray, ...]:
+    """(tp, fp, fn, tn) counts along the last axis for the given positive class."""
+    y_true = np.asarray(y_true)
+    y_pred = np.asarray(y_pred)
+    t_pos = y_true == positive
+    p_pos = y_pred == positive
+    tp = np.sum(t_pos & p_pos, axis=-1)
+    fp = np.sum(~t_pos & p_pos, axis=-1)
+    fn = np.sum(t_pos & ~p_pos, axis=-1)
+    tn = np.sum(~t_pos & ~p_pos, axis=-1)
+    return tp, fp, fn, tn
+
+
+def accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    y_true = np.asarray(y_true)
+    if y_true.shape[-1] == 0:
+        return np.full(y_true.shape[:-1], np.nan)
+    return np.mean(y_true == np.asarray(y_pred), axis=-1)
+
+
+def class_accuracy(y_true: np.ndarray, y_pred: np.ndarray, cls: int) -> np.ndarray:
+    """Accuracy on the samples whose truth is ``cls`` (= recall of that class)."""
+    y_true = np.asarray(y_true)
+    mask = y_true == cls
+    return _ratio(np.sum(mask & (np.asarray(y_pred) == cls), axis=-1), np.sum(mask, axis=-1))
+
+
+def real_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    return class_accuracy(y_true, y_pred, 0)
+
+
+def fake_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    return class_accuracy(y_true, y_pred, 1)
+
+
+def balanced_accuracy(y_true: np.ndarray, y_pred: np.ndarray) -> np.ndarray:
+    """Mean of the per-class accuracies of the classes present (scikit-learn's definition)."""
+    both = np.stack([real_accuracy(y_true, y_pred), fake_accuracy(y_true, y_pred)])
+    present = np.isfinite(both)
+    total = np.where(present, both, 0.0).sum(axis=0)
+    return _ratio(total, present.sum(axis=0))
+
+
+def precision(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> np.ndarray:
+    tp, fp, _, _ = confusion(y_true, y_pred, positive)
+    return _ratio(tp, tp + fp)
+
+
+def recall(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> np.ndarray:
+    tp, _, fn, _ = confusion(y_true, y_pred, positive)
+    return _ratio(tp, tp + fn)
+
+
+def f1(y_true: np.ndarray, y_pred: np.ndarray, positive: int = 1) -> np.ndarray:
+    tp, fp, fn, _ = confusion(y_true, y_pred, positive)
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def roc_auc(y_true: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Area under the ROC curve; 1-D input uses scikit-learn, batches the rank statistic."""
+    y_true = np.asarray(y_true)
+    score = np.asarray(score, dtype=float)
+    if y_true.ndim == 1:
+        if len(np.unique(y_true)) < 2:
+            return np.array(np.nan)
+        from sklearn.metrics import roc_auc_score
+
+        return np.array(roc_auc_score(y_true, score))
+    from scipy.stats import rankdata
+
+    ranks = rankdata(score, axis=-1)
+    pos = y_true == 1
+    n_pos = pos.sum(axis=-1)
+    n_neg = y_true.shape[-1] - n_pos
+    u = np.sum(np.where(pos, ranks, 0.0), axis=-1) - n_pos * (n_pos + 1) / 2.0
+    return _ratio(u, n_pos * n_neg)
+
+
+def average_precision(y_true: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Step-wise AP, sum of (R_n - R_{n-1}) P_n over distinct thresholds, fake positive.
+
+    1-D input uses scikit-learn; batches use the same definition vectorised (tied scores form
+    one threshold, as in scikit-learn). NaN when there is no fake image.
+    """
+    y_true = np.asarray(y_true)
+    score = np.asarray(score, dtype=float)
+    if y_true.ndim == 1:
+        if not y_true.any():
+            return np.array(np.nan)
+        from sklearn.metrics import average_precision_score
+
+        return np.array(average_precision_score(y_true, score))
+    order = np.argsort(-score, axis=-1, kind="stable")
+    s = np.take_along_axis(score, order, axis=-1)
+    pos = np.take_along_axis(y_true == 1, order, axis=-1)
+    tp = np.cumsum(pos, axis=-1)
+    seen = np.arange(1, s.shape[-1] + 1)
+    is_end = np.ones_like(pos)
+    is_end[..., :-1] = s[..., :-1] != s[..., 1:]
+    at_end = np.where(is_end, tp, 0)
+    before = np.zeros_like(tp)
+    before[..., 1:] = np.maximum.accumulate(at_end, axis=-1)[..., :-1]
+    n_pos = tp[..., -1]
+    gain = np.where(is_end, (tp - before) * (tp / seen), 0.0).sum(axis=-1)
+    return _ratio(gain, n_pos)
+
+
+# --------------------------------------------------------------------------- registry entries
+
+
+def _labels(fn):
+    return lambda frame, idx: fn(frame.y[idx], frame.yhat[idx])
+
+
+def _positive(fn):
+    return lambda frame, idx: fn(frame.y[idx], frame.yhat[idx], frame.positive)
+
+
+def _scores(fn):
+    return lambda frame, idx: fn(frame.y[idx], frame.p[idx])
+
+
+METRICS = {
+    m.name: m
+    for m in (
+        Metric("accuracy", _labels(accuracy), "share of samples whose verdict matches the truth"),
+        Metric("balanced_accuracy", _labels(balanced_accuracy), "mean of real and fake accuracy"),
+        Metric("real_accuracy", _labels(real_accuracy), "accuracy on real images (r_acc)"),
+        Metric("fake_accuracy", _labels(fake_accuracy), "accuracy on fake images (f_acc)"),
+        Metric("precision", _positive(precision), "precision of the protocol's positive class"),
+        Metric("recall", _positive(recall), "recall of the protocol's positive class"),
+        Metric("f1", _positive(f1), "F1 of the protocol's positive class"),
+        Metric("ap", _scores(average_precision), "average precision of p_fake, fake positive", needs_p=True),
+        Metric("roc_auc", _scores(roc_auc), "area under the ROC curve of p_fake", needs_p=True),
+        Metric(
+            "failure_rate",
+            lambda frame, idx: np.mean(frame.failed[idx], axis=-1),
+            "share of samples with no usable verdict (error or unparsed output)",
+            higher_is_better=False,
+        ),
+    )
+}

@@ -1,0 +1,213 @@
+"""The score stage: stored predictions -> metrics per protocol, group and aggregate, with CIs.
+
+Scoring reads only a run folder (each prediction line carries its sample's ``truth``), so any
+run can be re-scored without a GPU or the dataset, and a metric fix never needs a re-run.
+Rows are ordered by sample id before anything is computed, so the numbers do not depend on
+how the run was batched, sharded or resumed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fdrbench.errors import ResultsError
+from fdrbench.metrics import Frame, Metric, get_metric
+from fdrbench.metrics.stats import (
+    DEFAULT_LEVEL,
+    DEFAULT_N_BOOT,
+    bootstrap_replicates,
+    combine_replicates,
+    derive_seed,
+    percentile_ci,
+)
+from fdrbench.task import Protocol, Task
+from fdrbench.types import Prediction
+
+CI_METHOD = "percentile bootstrap, resampled within each true label"
+#: metrics computed over every sample, including those a protocol excludes from the others
+ALL_ROW_METRICS = frozenset({"failure_rate"})
+
+
+@dataclass
+class ScoreSettings:
+    n_boot: int = DEFAULT_N_BOOT
+    level: float = DEFAULT_LEVEL
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return {"n_boot": self.n_boot, "ci_level": self.level, "seed": self.seed, "ci_method": CI_METHOD}
+
+
+@dataclass
+class ScoredFrame:
+    """A frame over all samples, plus which rows the protocol scores and each row's groups."""
+
+    frame: Frame
+    included: np.ndarray
+    groups: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+def build_frame(records: Iterable[dict], protocol: Protocol, group_keys: Sequence[str] = ()) -> ScoredFrame:
+    """Apply a protocol to prediction records (each with its ``truth``) and collect the arrays."""
+    rows = sorted(records, key=lambda r: r["sample_id"])
+    ids, y, yhat, p, failed, cls_true, cls_pred = [], [], [], [], [], [], []
+    groups: dict[str, list] = {key: [] for key in group_keys}
+    kept: list[dict] = []
+    for record in rows:
+        sid = record["sample_id"]
+        truth = record.get("truth")
+        if not isinstance(truth, dict) or truth.get("label") not in (0, 1):
+            raise ResultsError(f"prediction for sample {sid!r} has no valid 'truth.label' (0 real / 1 fake)")
+        pred = Prediction.from_dict(record, where=f"sample {sid!r}")
+        if protocol.reparse is not None:
+            pred = protocol.reparse(pred)
+        label = int(truth["label"])
+        ids.append(sid)
+        y.append(label)
+        failed.append(pred.failed)
+        yhat.append(1 - label if pred.failed else int(pred.label))
+        p.append(np.nan if pred.p_fake is None else pred.p_fake)
+        cls_true.append(truth.get("cls"))
+        cls_pred.append(pred.cls)
+        for key in group_keys:
+            groups[key].append((truth.get("group") or {}).get(key))
+        kept.append(record)
+    y_arr = np.asarray(y, dtype=np.int8)
+    yhat_arr = np.asarray(yhat, dtype=np.int8)
+    p_arr = np.asarray(p, dtype=float)
+    has_p = bool(np.isfinite(p_arr).any())
+    if has_p:
+        # A sample without a probability gets its verdict as one: an unparsed sample then
+        # counts as confidently wrong, as the strict protocol promises.
+        missing = ~np.isfinite(p_arr)
+        p_arr[missing] = yhat_arr[missing]
+    failed_arr = np.asarray(failed, dtype=bool)
+    frame = Frame(
+        ids=np.asarray(ids, dtype=object),
+        y=y_arr,
+        yhat=yhat_arr,
+        p=p_arr,
+        failed=failed_arr,
+        has_p=has_p,
+        positive=1 if protocol.positive_class == "fake" else 0,
+        cls_true=np.asarray(cls_true, dtype=object),
+        cls_pred=np.asarray(cls_pred, dtype=object),
+        records=kept,
+        options=dict(protocol.options),
+    )
+    included = ~failed_arr if protocol.failure_policy == "exclude" else np.ones(len(ids), dtype=bool)
+    return ScoredFrame(frame, included, {k: np.asarray(v, dtype=object) for k, v in groups.items()})
+
+
+class _Scope:
+    """Point values and bootstrap replicates of every metric over one set of rows."""
+
+    def __init__(self, scored: ScoredFrame, rows: np.ndarray, metrics: Sequence[Metric], settings: ScoreSettings, name: str):
+        self.values: dict[str, float | None] = {}
+        self.replicates: dict[str, np.ndarray] = {}
+        self.n = int(len(rows))
+        frame = scored.frame
+        scored_rows = rows[scored.included[rows]]
+        for metric in metrics:
+            use = rows if metric.name in ALL_ROW_METRICS else scored_rows
+            self.values[metric.name] = metric.value(frame, use)
+            if self.values[metric.name] is None or settings.n_boot <= 0:
+                self.replicates[metric.name] = np.full(max(settings.n_boot, 0), np.nan)
+                continue
+            self.replicates[metric.name] = bootstrap_replicates(
+                lambda idx, m=metric: m.replicates(frame, idx),
+                use,
+                frame.y[use],
+                settings.n_boot,
+                derive_seed(settings.seed, name, metric.name),
+            )
+
+    def block(self, level: float) -> dict:
+        return {
+            name: {"value": self.values[name], "ci": percentile_ci(self.replicates[name], level) if self.values[name] is not None else None}
+            for name in self.values
+        }
+
+
+def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings: ScoreSettings) -> dict:
+    """The ``BLOCK`` of the results contract for one protocol."""
+    frame = scored.frame
+    metrics = [get_metric(name) for name in protocol.metrics]
+    for metric in metrics:
+        if metric.prepare is not None:
+            metric.prepare(frame)
+    everything = frame.all_rows()
+    overall = _Scope(scored, everything, metrics, settings, f"{protocol.name}/overall")
+    groups: dict[str, dict] = {}
+    sizes: dict[str, dict] = {}
+    group_scopes: dict[tuple[str, str], _Scope] = {}
+    for key, values in scored.groups.items():
+        groups[key], sizes[key] = {}, {}
+        for value in sorted({v for v in values if v is not None}, key=str):
+            rows = everything[values == value]
+            scope = _Scope(scored, rows, metrics, settings, f"{protocol.name}/{key}={value}")
+            group_scopes[(key, str(value))] = scope
+            groups[key][str(value)] = scope.block(settings.level)
+            sizes[key][str(value)] = scope.n
+    aggregates, members_present = {}, {}
+    for name, agg in task.aggregates.items():
+        scopes = [group_scopes[(agg.key, m)] for m in agg.members if (agg.key, m) in group_scopes]
+        if not scopes:
+            continue
+        members_present[name] = [m for m in agg.members if (agg.key, m) in group_scopes]
+        weights = [s.n for s in scopes] if agg.weighting == "size" else None
+        block = {}
+        for metric in metrics:
+            values = [s.values[metric.name] for s in scopes]
+            if any(v is None for v in values):
+                block[metric.name] = {"value": None, "ci": None}
+                continue
+            w = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)
+            reps = combine_replicates([s.replicates[metric.name] for s in scopes], weights)
+            block[metric.name] = {"value": float(np.dot(w, values) / w.sum()), "ci": percentile_ci(reps, settings.level)}
+        aggregates[name] = block
+    return {
+        "protocol": protocol.settings(),
+        "n": len(frame),
+        "n_failed": int(frame.failed.sum()),
+        "n_scored": int(scored.included.sum()),
+        "n_missing_p_fake": _missing_p(frame),
+        "overall": overall.block(settings.level),
+        "groups": groups,
+        "group_sizes": sizes,
+        "aggregates": aggregates,
+        "aggregate_members": members_present,
+    }
+
+
+def _missing_p(frame: Frame) -> int:
+    if not frame.has_p:
+        return len(frame)
+    return sum(1 for r in frame.records if r.get("p_fake") is None)
+
+
+def score_records(
+    records: Iterable[dict],
+    task: Task,
+    protocols: Sequence[str] | None = None,
+    settings: ScoreSettings | None = None,
+) -> dict[str, dict]:
+    """Score merged prediction records under the named protocols (all the task defines by default)."""
+    settings = settings or ScoreSettings()
+    available = task.protocols()
+    names = list(protocols) if protocols else list(available)
+    unknown = [n for n in names if n not in available]
+    if unknown:
+        raise ResultsError(f"task {task.name!r} has no protocol {', '.join(unknown)}; it has {', '.join(available)}")
+    records = list(records)
+    if not records:
+        raise ResultsError("there are no predictions to score")
+    out = {}
+    for name in names:
+        protocol = available[name]
+        scored = build_frame(records, protocol, task.group_keys)
+        out[name] = score_protocol(scored, task, protocol, settings)
+    return out

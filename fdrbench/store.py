@@ -1,0 +1,185 @@
+"""Append-only per-sample prediction files: resume, shard merge, atomic JSON writes.
+
+Each line of ``predictions.jsonl`` (or ``predictions.rank<K>.jsonl`` with several processes) is
+one complete JSON object followed by ``\\n``, written and fsynced per batch. A process killed
+mid-write can leave only a torn last line; the next writer cuts it off before appending, and
+readers ignore it, so a run never carries a duplicate or a broken record forward.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from fdrbench.errors import FdrbenchError, ResultsError
+
+PREDICTIONS = "predictions.jsonl"
+MANIFEST = "manifest.json"
+SCORES = "scores.json"
+_RANK_FILE = re.compile(r"^predictions\.rank(\d+)\.jsonl$")
+
+
+def predictions_path(run_dir: Path, rank: int = 0, world_size: int = 1) -> Path:
+    return run_dir / (PREDICTIONS if world_size <= 1 else f"predictions.rank{rank}.jsonl")
+
+
+def prediction_files(run_dir: Path) -> list[Path]:
+    """The main file first, then rank files in rank order."""
+    files = []
+    main = run_dir / PREDICTIONS
+    if main.exists():
+        files.append(main)
+    ranked = []
+    if run_dir.is_dir():
+        for path in run_dir.iterdir():
+            match = _RANK_FILE.match(path.name)
+            if match:
+                ranked.append((int(match.group(1)), path))
+    return files + [p for _, p in sorted(ranked)]
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for every complete line; a torn final line is skipped.
+
+    Any other unparseable line is corruption and raises an error naming the file and line.
+    """
+    with open(path, "rb") as handle:
+        data = handle.read()
+    # The piece after the last newline is a write cut short by a crash: ignored.
+    for number, raw in enumerate(data.split(b"\n")[:-1], start=1):
+        if not raw.strip():
+            continue
+        try:
+            obj = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ResultsError(f"{path}: line {number} is not valid JSON ({exc.msg}); the file is corrupt") from exc
+        if not isinstance(obj, dict):
+            raise ResultsError(f"{path}: line {number} is not a JSON object")
+        yield number, obj
+
+
+def load_records(run_dir: Path) -> tuple[dict[str, dict], int]:
+    """Merge every prediction file of a run into ``{sample_id: record}``.
+
+    When a sample appears more than once (a retried failure), a record without an error wins
+    over one with an error; otherwise the later one wins. Returns the merged records and the
+    number of superseded duplicates.
+    """
+    merged: dict[str, dict] = {}
+    duplicates = 0
+    for path in prediction_files(run_dir):
+        for number, record in iter_records(path):
+            sid = record.get("sample_id")
+            if not isinstance(sid, str):
+                raise ResultsError(f"{path}: line {number} has no string 'sample_id'")
+            old = merged.get(sid)
+            if old is not None:
+                duplicates += 1
+                if old.get("error") is None and record.get("error") is not None:
+                    continue
+            merged[sid] = record
+    return merged, duplicates
+
+
+def completed_ids(run_dir: Path, retry_failed: bool = False) -> set[str]:
+    """Sample ids that need no new prediction (errored ones too, unless ``retry_failed``)."""
+    records, _ = load_records(run_dir)
+    if retry_failed:
+        return {sid for sid, rec in records.items() if rec.get("error") is None}
+    return set(records)
+
+
+class PredictionWriter:
+    """Appends records to one prediction file, holding an exclusive lock while open."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = open(path, "a+b")  # noqa: SIM115 - held for the writer's lifetime
+        self._lock()
+        self._cut_torn_tail()
+
+    def _lock(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            return
+        try:
+            fcntl.flock(self._handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            self._handle.close()
+            raise FdrbenchError(f"{self.path} is being written by another fdrbench process; wait for it or use another --run-id") from exc
+
+    def _cut_torn_tail(self) -> None:
+        handle = self._handle
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        if size == 0:
+            return
+        step = 1 << 16
+        pos = size
+        while pos > 0:
+            start = max(0, pos - step)
+            handle.seek(start)
+            chunk = handle.read(pos - start)
+            nl = chunk.rfind(b"\n")
+            if nl >= 0:
+                keep = start + nl + 1
+                break
+            pos = start
+        else:
+            keep = 0
+        if keep != size:
+            handle.truncate(keep)
+            handle.flush()
+            os.fsync(handle.fileno())
+        handle.seek(0, os.SEEK_END)
+
+    def write(self, records: list[dict[str, Any]]) -> None:
+        if not records:
+            return
+        payload = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
+        self._handle.write(payload)
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if not self._handle.closed:
+            self._handle.close()
+
+    def __enter__(self) -> PredictionWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON so that readers see the old file or the new one, never half of either."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, sort_keys=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    if not path.is_file():
+        raise ResultsError(f"{path}: {what} not found")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ResultsError(f"{path}: {what} is not valid JSON ({exc})") from exc

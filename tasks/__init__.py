@@ -1,0 +1,1 @@
+"""Benchmarks, installed as ``fdrbench.tasks``: one module per benchmark family."""
