@@ -112,6 +112,21 @@ class Task(ABC):
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
         """Yield every sample of ``split`` from the data folder, converted to fdrbench's conventions."""
 
+    def prompt_for(self, sample: Sample) -> str:
+        """What a generative detector is asked about ``sample``: its own question if the dataset
+        has one (LOKI, DD-VQA), else the task's prompt (the one its paper used)."""
+        return sample.question or self.prompt
+
+    def parse_answer(self, text: str | None, sample: Sample) -> int | None:
+        """The verdict (fake = 1, real = 0, None) a free-text answer to :meth:`prompt_for` states.
+
+        Tasks whose questions are not "real or fake?" (e.g. yes/no questions with either polarity)
+        override this; adapters of general models call it instead of guessing.
+        """
+        from fdrbench.tasks.verdicts import generic_binary
+
+        return generic_binary(text)
+
     def option_names(self) -> tuple[str, ...]:
         """Names accepted as ``--task-arg name=value``."""
         return ()

@@ -78,3 +78,12 @@ def test_safe_join_refuses_escapes(tmp_path):
     (root / "link").symlink_to(outside)
     with pytest.raises(DataError, match="outside the data folder"):
         safe_join(root, "link/x.png")
+
+
+def test_default_prompt_and_answer_parsing():
+    task = Listed([])
+    task.prompt = "Real or fake?"
+    assert task.prompt_for(Sample(id="a", label=0)) == "Real or fake?"
+    assert task.prompt_for(Sample(id="b", label=0, question="Is the skin real?")) == "Is the skin real?"
+    assert task.parse_answer("I am sure this image is fake.", Sample(id="a", label=1)) == 1
+    assert task.parse_answer("No idea", Sample(id="a", label=1)) is None
