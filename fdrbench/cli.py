@@ -88,6 +88,7 @@ def run(
     protocol: list[str] | None = typer.Option(None, "--protocol", "-p", help="Scoring protocol(s); default all the task defines."),
     n_boot: int = typer.Option(1000, min=0, help="Bootstrap resamples for confidence intervals (0 disables them)."),
     retry_failed: bool = typer.Option(False, help="Predict again the samples that failed with an error in an earlier session."),
+    skip_missing: bool = typer.Option(False, help="Skip samples whose image file is missing (counted and reported) instead of stopping."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Evaluate a detector on a task: infer (resumable), score, print the headline table."""
@@ -96,11 +97,14 @@ def run(
     from fdrbench.pipeline import run as run_pipeline
     from fdrbench.report import print_scores
 
+    task_args = parse_kv_args(task_arg, "--task-arg")
+    if skip_missing:
+        task_args["skip_missing"] = True
     config = RunConfig(
         model=model,
         task=task,
         model_args=parse_kv_args(model_arg),
-        task_args=parse_kv_args(task_arg, "--task-arg"),
+        task_args=task_args,
         data_dir=data_dir,
         split=split,
         limit=limit,
@@ -248,6 +252,86 @@ def demo(
     print_scores(result.scores, protocols=["strict"])
     timing = result.manifest.get("timing", {})
     typer.echo(f"run folder: {result.run_dir}  ({timing.get('samples_per_s')} images/s)")
+
+
+# --------------------------------------------------------------------------- data
+
+
+data_app = typer.Typer(help="Check and prepare downloaded benchmark data.", no_args_is_help=True)
+prepare_app = typer.Typer(help="The fiddly steps after downloading: joining archives, placing frames.", no_args_is_help=True)
+data_app.add_typer(prepare_app, name="prepare")
+app.add_typer(data_app, name="data")
+
+
+@data_app.command("check")
+@handle_errors
+def data_check(
+    task: str = typer.Argument(..., help="Task name (fdrbench list tasks)."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder; default as for run."),
+    split: str | None = typer.Option(None, help="Check only this split (default: every split the task has)."),
+    task_arg: list[str] | None = typer.Option(None, "--task-arg", "-T", help="Task option key=value (repeatable)."),
+    decode: bool = typer.Option(True, help="Decode every image and mask to find unreadable files (--no-decode: existence only)."),
+    limit: int | None = typer.Option(None, help="Decode only a seeded subset of this many samples per split."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    progress: bool = typer.Option(True, help="Show a progress bar while decoding."),
+) -> None:
+    """Per split: samples by label and group, missing and unreadable images, whether the annotations parsed."""
+    from fdrbench.datacheck import check_task, print_report
+    from fdrbench.detector import parse_kv_args
+
+    report = check_task(task, data_dir, split, parse_kv_args(task_arg, "--task-arg"), decode, limit, progress and not as_json)
+    if as_json:
+        typer.echo(json.dumps(report, indent=2))
+    else:
+        print_report(report)
+    if not report["ok"]:
+        raise typer.Exit(1)
+
+
+@prepare_app.command("mmfr")
+@handle_errors
+def prepare_mmfr(
+    parts_dir: Path = typer.Option(..., "--parts-dir", help="Folder holding dataset.part1.tar, dataset.part2.tar, ..."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to extract into (then pass it as --data-dir)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Join MMFR's archive parts in numeric order and extract them, refusing members that escape --out."""
+    from fdrbench.tasks.prepare_mmfr import prepare_mmfr as run_prepare
+
+    typer.echo(json.dumps(run_prepare(parts_dir, out, show_progress=progress), indent=2))
+
+
+@prepare_app.command("ddvqa")
+@handle_errors
+def prepare_ddvqa(
+    data_dir: Path = typer.Option(..., "--data-dir", "-d", help="Folder holding DD-VQA's DQ_FF++/ annotations."),
+    frames: Path = typer.Option(..., "--frames", help="Root of your extracted FF++ frames."),
+    split: list[str] | None = typer.Option(None, help="Split(s) to prepare (train, test); default both."),
+    template: str | None = typer.Option(
+        None, help="Frames folder of a video under --frames; default {sequences}/{method}/{compression}/images/{video}."
+    ),
+    compression: str = typer.Option("c23", help="FF++ compression level in the template."),
+    frame_policy: str = typer.Option("consecutive", help="consecutive (question k -> k-th frame), first or middle."),
+    mode: str = typer.Option("copy", help="copy, or hardlink (falls back to copy across filesystems)."),
+    skip_missing: bool = typer.Option(False, help="Skip keys whose frames are missing (counted) instead of stopping."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Copy the FF++ frame of every DD-VQA question to <data-dir>/frames/<key>/<qid>.<ext>."""
+    from fdrbench.tasks.prepare_ddvqa import DEFAULT_TEMPLATE
+    from fdrbench.tasks.prepare_ddvqa import prepare_ddvqa as run_prepare
+
+    summary = run_prepare(
+        data_dir,
+        frames,
+        splits=tuple(split) if split else ("train", "test"),
+        template=template or DEFAULT_TEMPLATE,
+        compression=compression,
+        frame_policy=frame_policy,
+        mode=mode,
+        skip_missing=skip_missing,
+        show_progress=progress,
+    )
+    typer.echo(json.dumps(summary, indent=2))
 
 
 def main() -> None:

@@ -131,5 +131,15 @@ TASKS = Registry(
             "fdrbench.tasks.mmfr:MMFREval",
             "MMFR evaluation sets (FakeReasoning): 10 generators, detection + attribute reasoning",
         ),
+        "mmfr_train": ("fdrbench.tasks.mmfr:MMFRTrain", "MMFR training split (FakeReasoning): DiffusionDB fakes, LAION reals, CoT targets"),
+        "fakeclue": ("fdrbench.tasks.fakeclue:FakeClue", "FakeClue test set (FakeVLM): 7 categories, explanation references"),
+        "loki": ("fdrbench.tasks.loki:Loki", "LOKI image judgement: yes/no questions on real and AI-generated images, 7 categories"),
+        "loki_explain": (
+            "fdrbench.tasks.loki:LokiExplain",
+            "LOKI abnormal explanation: 229 fakes with human global and regional annotations",
+        ),
+        "ddvqa": ("fdrbench.tasks.ddvqa:DDVQA", "DD-VQA: FF++ frames, image-level real/fake question with reference answers"),
+        "sofake_ood": ("fdrbench.tasks.sofake:SoFakeOOD", "So-Fake-OOD: real / fully synthetic / tampered social-media images, masks"),
+        "sidset": ("fdrbench.tasks.sidset:SIDSet", "SID-Set (SIDA): real / fully synthetic / tampered images with masks"),
     },
 )

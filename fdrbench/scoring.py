@@ -110,6 +110,7 @@ class _Scope:
         self.replicates: dict[str, np.ndarray] = {}
         self.n = int(len(rows))
         frame = scored.frame
+        self.n_fake = int(frame.y[rows].sum())
         scored_rows = rows[scored.included[rows]]
         for metric in metrics:
             use = rows if metric.name in ALL_ROW_METRICS else scored_rows
@@ -158,11 +159,11 @@ def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings
         if not scopes:
             continue
         members_present[name] = [m for m in agg.members if (agg.key, m) in group_scopes]
-        weights = [s.n for s in scopes] if agg.weighting == "size" else None
+        weights = {"size": [s.n for s in scopes], "fake": [s.n_fake for s in scopes]}.get(agg.weighting)
         block = {}
         for metric in metrics:
             values = [s.values[metric.name] for s in scopes]
-            if any(v is None for v in values):
+            if any(v is None for v in values) or (weights is not None and sum(weights) == 0):
                 block[metric.name] = {"value": None, "ci": None}
                 continue
             w = np.ones(len(values)) if weights is None else np.asarray(weights, dtype=float)

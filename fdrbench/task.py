@@ -39,12 +39,13 @@ class Aggregate:
     """A named summary over some groups of one key, e.g. MMFR's DM = mean of 8 generator sets.
 
     ``weighting`` is ``macro`` (plain mean of the member groups' metric values, as the papers
-    compute their DM/GAN/AVG columns) or ``size`` (each member weighted by its sample count).
+    compute their DM/GAN/AVG columns), ``size`` (each member weighted by its sample count) or
+    ``fake`` (weighted by its number of fake samples, as LOKI weights its categories).
     """
 
     key: str
     members: tuple[str, ...]
-    weighting: Literal["macro", "size"] = "macro"
+    weighting: Literal["macro", "size", "fake"] = "macro"
     description: str = ""
 
 

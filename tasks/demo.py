@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fdrbench.task import Aggregate
 from fdrbench.tasks import demo_synth
-from fdrbench.tasks.mmfr import MMFREval, evaluation_root, iter_set, set_names
+from fdrbench.tasks.mmfr import MMFREval, evaluation_root, set_names
 from fdrbench.types import Sample
 
 
@@ -41,7 +41,7 @@ class DemoTask(MMFREval):
         split_root = data_dir / split
         eval_root = evaluation_root(split_root)
         for set_name in set_names(eval_root):
-            for key, label, path, attributes in iter_set(eval_root, set_name):
+            for key, label, path, attributes in self.iter_set(eval_root, set_name):
                 sample = self.make_sample(key, label, path, attributes, split_root, set_name)
                 if label == 0:
                     sample.cls = "real"

@@ -1,27 +1,43 @@
-"""MMFR (FakeReasoning) evaluation sets, read from the released folder tree.
+"""MMFR (FakeReasoning): the ten evaluation sets and the training split, read from the released tree.
 
-Layout (after joining and extracting the released archive)::
+Layout (after ``fdrbench data prepare mmfr`` joins and extracts the released archive)::
 
     <root>/evaluation_sets/<set>/0_real/<image>      label 0
     <root>/evaluation_sets/<set>/1_fake/<image>      label 1
     <root>/evaluation_sets/<set>/<set>_reasoning.json
+    <root>/diffusiondb/part-*/<uuid>.png + diffusiondb/diffusiondb_reasoning.json   training fakes
+    <root>/laion/<NNNNN>/<id>.jpg + laion/laion_reasoning.json                       training reals
+    <root>/forgery_reasoning_cot.json                                                training CoT (LLaVA format)
 
-``<root>`` may also be the folder that contains ``dataset/``. Each reasoning file maps
-``"<set>/<0_real|1_fake>/<file>"`` to attribute descriptions (or null); the reference text
-is the non-null descriptions in sorted key order joined by one space, as the paper's
-evaluation script builds it. Images without an annotation entry keep an empty reference
-(the dataset dropped annotations that failed review).
+``<root>`` may also be the folder that contains ``dataset/`` (the archive's top folder).
+
+Evaluation follows the paper's script: the samples of a set are the entries of its reasoning
+file, each key ``"<set>/<0_real|1_fake>/<file>"`` a path relative to ``evaluation_sets/``
+whose label is read from ``0_real`` / ``1_fake``; the reference text is the non-null
+descriptions in sorted key order joined by one space (real entries may carry extra,
+non-canonical keys: they are kept, as the script keeps them). Images on disk without an entry
+(annotations dropped in review) are counted and left out unless ``unannotated=include``.
 """
 
 from __future__ import annotations
 
-import json
-import warnings
+import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.task import Aggregate, Task
+from fdrbench.paths import safe_join
+from fdrbench.task import Aggregate
+from fdrbench.tasks.loading import (
+    DatasetTask,
+    SplitNotFound,
+    as_choice,
+    expect,
+    first_existing,
+    read_json,
+    record_image,
+    relative_to,
+)
 from fdrbench.types import FAKE, REAL, Reference, Sample
 
 MMFR_SETS = ("stablediffusion", "dalle3", "if", "midjourney", "kandinsky", "pixart", "flux", "gpt4o", "styleganxl", "gigagan")
@@ -48,9 +64,15 @@ PROMPT = (
 LABEL_FOLDERS = {"0_real": REAL, "1_fake": FAKE}
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 DOWNLOAD_HINT = (
-    "download the dataset.part*.tar files of HF AnnaGao/MMFR-Dataset, concatenate them in numeric part "
-    "order (part1, part2, ..., part10, ...) into one tar, extract it, and pass --data-dir <folder>"
+    "download the dataset.part*.tar files of HF AnnaGao/MMFR-Dataset into one folder and run "
+    "`fdrbench data prepare mmfr --parts-dir <that folder> --out <data dir>` (it joins the parts in numeric "
+    "order and extracts them safely), then pass --data-dir <data dir>"
 )
+COT_FILE = "forgery_reasoning_cot.json"
+#: training annotation files: folder -> (reasoning file, label of every image in it)
+TRAIN_REASONING = {"diffusiondb": ("diffusiondb_reasoning.json", FAKE), "laion": ("laion_reasoning.json", REAL)}
+_TAGS = ("SUMMARY", "CAPTION", "REASONING", "CONCLUSION")
+_CONCLUSION = re.compile(r"<CONCLUSION>(.*?)</CONCLUSION>", re.S)
 
 
 def reference_text(attributes: dict) -> str:
@@ -58,59 +80,74 @@ def reference_text(attributes: dict) -> str:
     return " ".join(str(attributes[key]) for key in sorted(attributes) if attributes[key] is not None)
 
 
+def attribute_reference(attributes: dict, label: int) -> Reference:
+    """Reference text plus the attribute dict, with any keys outside the label's five named."""
+    canonical = FORGERY_ATTRIBUTES if label == FAKE else AUTHENTIC_ATTRIBUTES
+    extra = sorted(k for k in attributes if k not in canonical)
+    parts: dict = {"attributes": dict(attributes)}
+    if extra:
+        parts["extra_keys"] = extra
+    return Reference(text=reference_text(attributes), parts=parts)
+
+
+def dataset_root(data_dir: Path, marker: str) -> Path:
+    """``data_dir`` or ``data_dir/dataset`` (the archive's top folder), whichever holds ``marker``."""
+    found = first_existing(base / marker for base in (data_dir, data_dir / "dataset"))
+    if found is None:
+        raise SplitNotFound(f"no {marker} (looked in the folder and in dataset/)", path=data_dir, hint=DOWNLOAD_HINT)
+    return found.parent
+
+
 def evaluation_root(data_dir: Path) -> Path:
     """``<data_dir>/evaluation_sets`` or ``<data_dir>/dataset/evaluation_sets``."""
-    for candidate in (data_dir / "evaluation_sets", data_dir / "dataset" / "evaluation_sets"):
-        if candidate.is_dir():
-            return candidate
-    raise DataError("no evaluation_sets/ folder (looked in it and in dataset/)", path=data_dir, hint=DOWNLOAD_HINT)
+    return dataset_root(data_dir, "evaluation_sets") / "evaluation_sets"
 
 
 def read_reasoning(path: Path) -> dict[str, dict]:
-    """One ``<set>_reasoning.json``: key -> attribute dict; malformed entries are errors naming the key."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"not valid JSON ({exc})", path=path) from exc
-    if not isinstance(data, dict):
-        raise DataError(f"expected a JSON object of image key -> attributes, got {type(data).__name__}", path=path)
+    """One ``*_reasoning.json``: key -> attribute dict; malformed entries are errors naming the key."""
+    data = read_json(path)
+    expect(isinstance(data, dict), f"expected a JSON object of image key -> attributes, got {type(data).__name__}", path, None)
     for key, value in data.items():
-        if not isinstance(value, dict):
-            raise DataError(f"expected an object of attribute -> description or null, got {type(value).__name__}", path=path, record=key)
+        expect(isinstance(value, dict), f"expected an object of attribute -> description or null, got {type(value).__name__}", path, key)
         for attr, text in value.items():
-            if text is not None and not isinstance(text, str):
-                raise DataError(f"attribute {attr!r} must be a string or null, got {type(text).__name__}", path=path, record=key)
+            expect(
+                text is None or isinstance(text, str), f"attribute {attr!r} must be a string or null, got {type(text).__name__}", path, key
+            )
     return data
+
+
+def key_label(key: str, path: Path) -> int:
+    """The paper's rule: a key containing ``0_real`` is real, one containing ``1_fake`` is fake."""
+    if "0_real" in key:
+        return REAL
+    if "1_fake" in key:
+        return FAKE
+    raise DataError("unknown label: expected a key '<set>/0_real/<file>' or '<set>/1_fake/<file>'", path=path, record=key)
 
 
 def set_names(eval_root: Path) -> list[str]:
     """Set folders present: the paper's ten in the paper's order, then any others sorted."""
-    present = {p.name for p in eval_root.iterdir() if p.is_dir() and any((p / f).is_dir() for f in LABEL_FOLDERS)}
+    present = {
+        p.name
+        for p in eval_root.iterdir()
+        if p.is_dir() and (any((p / f).is_dir() for f in LABEL_FOLDERS) or (p / f"{p.name}_reasoning.json").is_file())
+    }
     return [s for s in MMFR_SETS if s in present] + sorted(present - set(MMFR_SETS))
 
 
-def iter_set(eval_root: Path, set_name: str) -> Iterator[tuple[str, int, Path, dict | None]]:
-    """(key, label, image path, attributes or None) for every image of one set."""
-    set_dir = eval_root / set_name
-    reasoning_path = set_dir / f"{set_name}_reasoning.json"
-    reasoning: dict[str, dict] = {}
-    if reasoning_path.is_file():
-        reasoning = read_reasoning(reasoning_path)
-    else:
-        warnings.warn(f"{reasoning_path} not found: samples of set {set_name!r} have no reference reasoning", stacklevel=2)
+def folder_images(set_dir: Path) -> Iterator[tuple[str, int, Path]]:
+    """(folder key, label, path) of every image file in a set's label folders."""
     for folder, label in LABEL_FOLDERS.items():
         label_dir = set_dir / folder
-        if not label_dir.is_dir():
-            continue
-        for path in sorted(label_dir.iterdir()):
-            if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-                key = f"{set_name}/{folder}/{path.name}"
-                yield key, label, path, reasoning.get(key)
+        if label_dir.is_dir():
+            for path in sorted(label_dir.iterdir()):
+                if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
+                    yield f"{set_dir.name}/{folder}/{path.name}", label, path
 
 
-class MMFREval(Task):
+class MMFREval(DatasetTask):
     name = "mmfr_eval"
-    version = "1"
+    version = "2"
     description = "MMFR evaluation sets: 1,000 real + 1,000 fake per generator, with GPT-4o attribute reasoning"
     label_space = "binary"
     prompt = PROMPT
@@ -123,20 +160,235 @@ class MMFREval(Task):
     splits = ("test",)
     default_split = "test"
     download_hint = DOWNLOAD_HINT
+    extra_options = {"unannotated": "skip"}
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
-        reference = Reference(text=reference_text(attributes), parts={"attributes": attributes}) if attributes else Reference()
         return Sample(
             id=key,
             label=label,
             image=path,
-            image_ref=path.relative_to(root).as_posix(),
+            image_ref=relative_to(path, root),
             group={"generator": set_name},
-            reference=reference,
+            reference=attribute_reference(attributes, label) if attributes is not None else Reference(),
         )
+
+    def iter_set(self, eval_root: Path, set_name: str) -> Iterator[tuple[str, int, Path, dict | None]]:
+        """(sample id, label, image path, attributes or None) for the samples of one set."""
+        unannotated = as_choice(self.option("unannotated"), "unannotated", ("skip", "include"))
+        set_dir = eval_root / set_name
+        reasoning_path = set_dir / f"{set_name}_reasoning.json"
+        if not reasoning_path.is_file():
+            self.report.add("sets_without_reasoning_file", str(reasoning_path))
+            for key, label, path in folder_images(set_dir):
+                yield key, label, path, None
+            return
+        reasoning = read_reasoning(reasoning_path)
+        listed: set[Path] = set()
+        for key in sorted(reasoning):
+            label = key_label(key, reasoning_path)
+            path = safe_join(eval_root, key, record=key, source=reasoning_path)
+            listed.add(path)
+            if self.image_present(path, key, reasoning_path):
+                sample_id = key if key.startswith(f"{set_name}/") else f"{set_name}/{key}"
+                yield sample_id, label, path, reasoning[key]
+        for key, label, path in folder_images(set_dir):
+            if path.resolve() in listed:
+                continue
+            self.report.add("unannotated_images", key)
+            if unannotated == "include":
+                yield key, label, path, None
 
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
         eval_root = evaluation_root(data_dir)
         for set_name in set_names(eval_root):
-            for key, label, path, attributes in iter_set(eval_root, set_name):
+            for key, label, path, attributes in self.iter_set(eval_root, set_name):
                 yield self.make_sample(key, label, path, attributes, data_dir, set_name)
+
+
+# --------------------------------------------------------------------------- training split
+
+
+def cot_sections(answer: str) -> dict[str, str]:
+    """The tagged sections of a CoT answer (summary, caption, reasoning, conclusion) that are present."""
+    out = {}
+    for tag in _TAGS:
+        match = re.search(rf"<{tag}>(.*?)</{tag}>", answer, re.S)
+        if match:
+            out[tag.lower()] = match.group(1).strip()
+    return out
+
+
+def cot_label(answer: str, path: Path, record: object) -> int:
+    """FakeReasoning's training label: 1 if the ``<CONCLUSION>`` content contains ``fake``, else 0."""
+    match = _CONCLUSION.search(answer)
+    if match is None:
+        raise DataError("the gpt turn has no <CONCLUSION>...</CONCLUSION>, from which the label is read", path=path, record=record)
+    return FAKE if "fake" in match.group(1).strip() else REAL
+
+
+def check_conversation(item: object, path: Path, index: int) -> tuple[str, list[dict]]:
+    """A LLaVA record's image path and conversation, validated: a human turn, then a gpt turn."""
+    record = f"#{index}"
+    expect(isinstance(item, dict), f"expected an object with 'image' and 'conversations', got {type(item).__name__}", path, record)
+    if isinstance(item.get("id"), str):
+        record = f"#{index} ({item['id']})"
+    conversations = item.get("conversations")
+    expect(
+        isinstance(conversations, list) and len(conversations) >= 2, "expected 'conversations', a list of at least 2 turns", path, record
+    )
+    for turn, speaker in zip(conversations[:2], ("human", "gpt"), strict=True):
+        expect(
+            isinstance(turn, dict) and turn.get("from") == speaker and isinstance(turn.get("value"), str),
+            f"expected a {speaker!r} turn {{'from': {speaker!r}, 'value': str}}, got {str(turn)[:80]}",
+            path,
+            record,
+        )
+    expect(isinstance(item.get("image"), str), "expected 'image', a path relative to the dataset root", path, record)
+    return item["image"], conversations
+
+
+class AttributeIndex:
+    """Training attribute entries looked up by image path, whichever of the unverified key forms a file uses.
+
+    Keys may be relative to the dataset root (``diffusiondb/part-000001/x.png``), to the
+    annotation's own folder (``part-000001/x.png``) or bare file names; ``key_form`` picks one
+    or, with ``auto``, accepts all three.
+    """
+
+    FORMS = ("auto", "root", "folder", "name")
+
+    def __init__(self, key_form: str = "auto"):
+        self.key_form = as_choice(key_form, "reasoning_keys", self.FORMS)
+        self.by_path: dict[str, dict] = {}
+        self.by_name: dict[str, dict | None] = {}
+
+    def add_file(self, folder: str, entries: dict[str, dict]) -> None:
+        for key, attrs in entries.items():
+            if self.key_form in ("auto", "root"):
+                self.by_path[key] = attrs
+            if self.key_form in ("auto", "folder"):
+                self.by_path[f"{folder}/{key}"] = attrs
+            if self.key_form in ("auto", "name"):
+                name = key.rsplit("/", 1)[-1]
+                self.by_name[name] = None if name in self.by_name else attrs  # ambiguous names match nothing
+
+    def lookup(self, relative: str) -> dict | None:
+        found = self.by_path.get(relative)
+        if found is None:
+            found = self.by_name.get(relative.rsplit("/", 1)[-1])
+        return found
+
+
+class MMFRTrain(DatasetTask):
+    """MMFR's training split (DiffusionDB fakes, LAION reals), for training recipes.
+
+    ``source=cot`` (default) reads ``forgery_reasoning_cot.json``: one sample per conversation,
+    labelled by the paper's rule on the ``<CONCLUSION>`` tag, with the CoT answer as reference
+    and the matching attribute entry (if the reasoning files are present) in its parts.
+    ``source=reasoning`` reads the two ``*_reasoning.json`` files: DiffusionDB entries are fake,
+    LAION entries real, and the reference is built as for evaluation.
+    """
+
+    name = "mmfr_train"
+    version = "1"
+    description = "MMFR training split: DiffusionDB fakes and LAION reals with CoT and attribute reasoning"
+    label_space = "binary"
+    prompt = PROMPT
+    group_keys = ("source",)
+    splits = ("train",)
+    default_split = "train"
+    download_hint = DOWNLOAD_HINT
+    extra_options = {"source": "cot", "reasoning_keys": "auto"}
+
+    def attribute_files(self, root: Path) -> Iterator[tuple[str, Path, int]]:
+        for folder, (file_name, label) in TRAIN_REASONING.items():
+            path = root / folder / file_name
+            if path.is_file():
+                yield folder, path, label
+
+    def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
+        source = as_choice(self.option("source"), "source", ("cot", "reasoning"))
+        if source == "cot":
+            yield from self.cot_samples(dataset_root(data_dir, COT_FILE), data_dir)
+        else:
+            yield from self.reasoning_samples(dataset_root(data_dir, "diffusiondb"), data_dir)
+
+    def cot_samples(self, root: Path, data_dir: Path) -> Iterator[Sample]:
+        path = root / COT_FILE
+        items = read_json(path)
+        expect(isinstance(items, list), f"expected a JSON list of LLaVA conversation records, got {type(items).__name__}", path, None)
+        index = AttributeIndex(self.option("reasoning_keys"))
+        for folder, reasoning_path, _ in self.attribute_files(root):
+            index.add_file(folder, read_reasoning(reasoning_path))
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            image, conversations = check_conversation(item, path, i)
+            answer = conversations[1]["value"]
+            label = cot_label(answer, path, f"#{i}")
+            image_path, relative = record_image(root, image, f"#{i}", path)
+            if not self.image_present(image_path, f"#{i}", path):
+                continue
+            base_id = item["id"] if isinstance(item.get("id"), str) and item["id"] else relative
+            seen[base_id] = seen.get(base_id, 0) + 1
+            sample_id = base_id if seen[base_id] == 1 else f"{base_id}#{seen[base_id]}"
+            parts: dict = {"answer": answer, **cot_sections(answer)}
+            attributes = index.lookup(relative)
+            if attributes is not None:
+                parts["attributes"] = dict(attributes)
+            yield Sample(
+                id=sample_id,
+                label=label,
+                image=image_path,
+                image_ref=relative_to(image_path, data_dir),
+                group={"source": relative.split("/", 1)[0]},
+                reference=Reference(text=answer, parts=parts),
+                meta={"instruction": conversations[0]["value"], "conversations": conversations},
+            )
+
+    def reasoning_samples(self, root: Path, data_dir: Path) -> Iterator[Sample]:
+        key_form = as_choice(self.option("reasoning_keys"), "reasoning_keys", AttributeIndex.FORMS)
+        files = list(self.attribute_files(root))
+        if not files:
+            raise SplitNotFound("no diffusiondb/diffusiondb_reasoning.json or laion/laion_reasoning.json", path=root, hint=DOWNLOAD_HINT)
+        for folder, path, label in files:
+            entries = read_reasoning(path)
+            names = NameIndex(root / folder)
+            for key in sorted(entries):
+                image_path = self.resolve_training_key(root, folder, key, key_form, names, path)
+                if not self.image_present(image_path, key, path):
+                    continue
+                yield Sample(
+                    id=relative_to(image_path, root),
+                    label=label,
+                    image=image_path,
+                    image_ref=relative_to(image_path, data_dir),
+                    group={"source": folder},
+                    reference=attribute_reference(entries[key], label),
+                )
+
+    @staticmethod
+    def resolve_training_key(root: Path, folder: str, key: str, key_form: str, names: NameIndex, source: Path) -> Path:
+        """The image a training reasoning key names (see :class:`AttributeIndex` for the key forms)."""
+        candidates = []
+        if key_form in ("auto", "root"):
+            candidates.append(safe_join(root, key, record=key, source=source))
+        if key_form in ("auto", "folder"):
+            candidates.append(safe_join(root / folder, key, record=key, source=source))
+        found = first_existing(candidates)
+        if found is None and key_form in ("auto", "name"):
+            found = names.get(key.rsplit("/", 1)[-1])
+        return found or (candidates[0] if candidates else safe_join(root / folder, key, record=key, source=source))
+
+
+class NameIndex:
+    """File name -> path of every image under a folder, built on first use (for bare-name keys)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._paths: dict[str, Path] | None = None
+
+    def get(self, name: str) -> Path | None:
+        if self._paths is None:
+            files = sorted(self.folder.rglob("*")) if self.folder.is_dir() else []
+            self._paths = {p.name: p for p in files if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
+        return self._paths.get(name)

@@ -1,0 +1,197 @@
+"""DD-VQA: common-sense questions and answers about FaceForensics++ frames (ECCV 2024).
+
+The release (github.com/Reality-Defender/Research-DD-VQA) is JSON only::
+
+    <root>/DQ_FF++/{train_set,test_set}/<Method>/<Method>.json    Method: Deepfakes, Face2Face, FaceShifter,
+                                                                    FaceSwap, Neuraltexture, Original
+
+mapping a key (``<manipulation id>_<target>_<source>`` for fakes, ``5_<video>`` for originals;
+ids 0 Deepfakes, 1 Face2Face, 2 FaceShifter, 3 FaceSwap, 5 Original, 6 NeuralTextures) to
+questions ``{qid: {"question", "answer": [one or more references]}}``; qid ``"0"`` is the
+image-level question. The frames come from the user's own FF++ download:
+``fdrbench data prepare ddvqa`` copies the frame of every question to
+``<root>/frames/<key>/<qid>.<ext>`` (a single ``<root>/frames/<key>.<ext>`` per key also works).
+
+``questions=image`` (default): one sample per key, the image-level question, all its reference
+answers in ``Reference.texts`` (``Reference.text`` is the first) and every question's answers
+in the parts. ``questions=all``: one sample per question (label still the image's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fdrbench.errors import DataError
+from fdrbench.tasks.loading import (
+    DatasetTask,
+    LoadReport,
+    SplitNotFound,
+    as_choice,
+    expect,
+    expect_str,
+    first_existing,
+    read_json,
+    relative_to,
+)
+from fdrbench.tasks.verdicts import fakevlm
+from fdrbench.types import FAKE, REAL, Reference, Sample
+
+PROMPT = "Does the image looks real/fake?"
+#: released folder name -> FF++ method name (the ``manipulation`` group)
+METHOD_FOLDERS = {
+    "Deepfakes": "Deepfakes",
+    "Face2Face": "Face2Face",
+    "FaceShifter": "FaceShifter",
+    "FaceSwap": "FaceSwap",
+    "Neuraltexture": "NeuralTextures",
+    "Original": "Original",
+}
+#: key prefix -> FF++ method; 4 occurs only in the release's total_fake.json and is undocumented
+MANIPULATION_IDS = {"0": "Deepfakes", "1": "Face2Face", "2": "FaceShifter", "3": "FaceSwap", "5": "Original", "6": "NeuralTextures"}
+REAL_ID = "5"
+SPLIT_FOLDERS = {"train": "train_set", "test": "test_set"}
+FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
+FRAME_INDEX = "index.json"
+DOWNLOAD_HINT = (
+    "clone github.com/Reality-Defender/Research-DD-VQA into <folder> (giving <folder>/DQ_FF++/), extract FF++ frames, "
+    "then run `fdrbench data prepare ddvqa --data-dir <folder> --frames <FF++ frames root>` and pass --data-dir <folder>"
+)
+
+
+def annotation_root(data_dir: Path) -> Path:
+    found = first_existing((data_dir / "DQ_FF++", data_dir))
+    return found if found is not None and any((found / f).is_dir() for f in SPLIT_FOLDERS.values()) else data_dir / "DQ_FF++"
+
+
+def key_label(key: str, folder: str, path: Path) -> tuple[int, str]:
+    """(label, manipulation) of a key, checked against the folder it was released in."""
+    prefix = key.split("_", 1)[0]
+    if prefix not in MANIPULATION_IDS:
+        raise DataError(f"unknown manipulation id {prefix!r}; expected one of {sorted(MANIPULATION_IDS)} (5 = real)", path=path, record=key)
+    method = MANIPULATION_IDS[prefix]
+    if method != METHOD_FOLDERS[folder]:
+        raise DataError(f"key prefix {prefix} means {method}, but the key is in the {folder} file", path=path, record=key)
+    return (REAL if prefix == REAL_ID else FAKE), method
+
+
+def question_part(question: str) -> str:
+    """``image`` for the image-level question, else the face part it asks about (skin, eyes, ...)."""
+    lowered = question.lower()
+    for part in ("eyebrows", "eyes", "skin", "nose", "mouth"):
+        if f"person's {part}" in lowered:
+            return part
+    return "image"
+
+
+def read_qa(value: object, path: Path, key: str) -> dict[str, dict]:
+    """One key's ``{qid: {"question": str, "answer": [str, ...]}}``, validated, in numeric qid order."""
+    expect(isinstance(value, dict) and bool(value), "expected an object of question id -> {question, answer}", path, key)
+    out = {}
+    for qid in sorted(value, key=lambda q: (not q.isdigit(), int(q) if q.isdigit() else 0, q)):
+        qa = value[qid]
+        record = f"{key}/{qid}"
+        expect(isinstance(qa, dict), "expected {'question': str, 'answer': [str, ...]}", path, record)
+        question = expect_str(qa.get("question"), "'question'", path, record)
+        answers = qa.get("answer")
+        expect(
+            isinstance(answers, list) and bool(answers) and all(isinstance(a, str) and a.strip() for a in answers),
+            "expected 'answer', a non-empty list of reference answers",
+            path,
+            record,
+        )
+        out[qid] = {"question": question, "answer": list(answers)}
+    expect("0" in out, "expected question id '0', the image-level question", path, key)
+    return out
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One annotated image: its key, label, FF++ method, questions and the file it came from."""
+
+    key: str
+    label: int
+    method: str
+    qa: dict
+    path: Path
+
+
+def iter_annotations(data_dir: Path, split: str, report: LoadReport) -> Iterator[KeyEntry]:
+    """Every key of one split, in method-folder then key order, validated."""
+    split_dir = annotation_root(data_dir) / SPLIT_FOLDERS[split]
+    if not split_dir.is_dir():
+        raise SplitNotFound(f"no {SPLIT_FOLDERS[split]}/ folder", path=split_dir.parent, hint=DOWNLOAD_HINT)
+    for folder in METHOD_FOLDERS:
+        path = split_dir / folder / f"{folder}.json"
+        if not path.is_file():
+            report.add("missing_method_files", str(path))
+            continue
+        data = read_json(path)
+        expect(isinstance(data, dict), f"expected a JSON object of key -> questions, got {type(data).__name__}", path, None)
+        for key in sorted(data):
+            label, method = key_label(key, folder, path)
+            yield KeyEntry(key, label, method, read_qa(data[key], path, key), path)
+
+
+class DDVQA(DatasetTask):
+    name = "ddvqa"
+    version = "1"
+    description = "DD-VQA: FF++ face frames with the image-level real/fake question and human-written reference answers"
+    label_space = "binary"
+    prompt = PROMPT
+    group_keys = ("manipulation",)
+    splits = ("test", "train")
+    default_split = "test"
+    download_hint = DOWNLOAD_HINT
+    extra_options = {"questions": "image"}
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        if self.option("questions") == "all":
+            self.group_keys = ("manipulation", "part")
+
+    def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
+        mode = as_choice(self.option("questions"), "questions", ("image", "all"))
+        frames = data_dir / "frames"
+        index = self.frame_index(frames)
+        for entry in iter_annotations(data_dir, split, self.report):
+            yield from self.key_samples(entry, mode, frames, index, data_dir)
+
+    def frame_index(self, frames: Path) -> dict:
+        """Where each prepared frame came from (``frames/index.json``, written by ``data prepare``), if present."""
+        path = frames / FRAME_INDEX
+        if not path.is_file():
+            return {}
+        data = read_json(path)
+        return data.get("frames", {}) if isinstance(data, dict) else {}
+
+    def frame_path(self, frames: Path, key: str, qid: str) -> Path:
+        for candidate in [frames / key / f"{qid}{s}" for s in FRAME_SUFFIXES] + [frames / f"{key}{s}" for s in FRAME_SUFFIXES]:
+            if candidate.is_file():
+                return candidate
+        return frames / key / f"{qid}.png"
+
+    def key_samples(self, entry: KeyEntry, mode: str, frames: Path, index: dict, data_dir: Path) -> Iterator[Sample]:
+        key, label, method, qa, path = entry.key, entry.label, entry.method, entry.qa, entry.path
+        image_answer = qa["0"]["answer"][0]
+        if fakevlm(image_answer) not in (None, label):
+            self.report.add("image_answers_disagreeing_with_key", key)
+        answers = {qid: item["answer"] for qid, item in qa.items()}
+        questions = {qid: item["question"] for qid, item in qa.items()}
+        for qid in qa if mode == "all" else ["0"]:
+            frame = self.frame_path(frames, key, qid)
+            sample_id = key if mode == "image" else f"{key}/{qid}"
+            if not self.image_present(frame, sample_id, f"{path} (frame of key {key}, question {qid}; see `fdrbench data prepare ddvqa`)"):
+                continue
+            question = qa[qid]["question"]
+            yield Sample(
+                id=sample_id,
+                label=label,
+                image=frame,
+                image_ref=relative_to(frame, data_dir),
+                group={"manipulation": method, "part": question_part(question)},
+                question=question,
+                reference=Reference(text=answers[qid][0], texts=list(answers[qid]), parts={"answers": answers, "questions": questions}),
+                meta={"key": key, "qid": qid, "source_frame": (index.get(key) or {}).get(qid)},
+            )

@@ -1,0 +1,138 @@
+"""So-Fake-OOD: real Reddit photos, fully synthetic images of commercial generators, and tampered images.
+
+Released as Hugging Face parquet (``saberzl/So-Fake-OOD``, split ``test``): read from
+``--data-dir`` (``data/test-*.parquet``, as a Hub snapshot lays them out) or, with network,
+``--task-arg hub=true`` (``revision=<commit>`` pins a version).
+
+The two released versions map the label integers differently (v1: 0 full_synthetic, 1 real,
+2 tampered; v2: 0 real, 1 tampered, 2 full_synthetic), so the map is never assumed: it is read
+from the dataset's own ClassLabel names (parquet features metadata, else the dataset card), or
+given with ``--task-arg label_names=real,tampered,full_synthetic``. The ``generator`` group is
+v2's generator column (normalised: lower case, no spaces, dashes or underscores; the raw string
+stays in meta), or, for v1, the generator token of tampered file names (``*_<gen>_tampered.png``);
+real images are in the group ``real``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.tasks.loading import SplitNotFound, expect, relative_to
+from fdrbench.tasks.masks import BinaryMask
+from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
+from fdrbench.tasks.verdicts import generic_binary, sofake_answer
+from fdrbench.types import TERNARY_CLASSES, Sample, label_of_class
+
+#: the visible part of So-Fake-R1's prompt, verbatim (the paper's figure elides the middle with "...")
+PROMPT = (
+    "Please carefully describe the content of this image and classify it as REAL, TAMPERED, or FULL_SYNTHETIC..."
+    "Additionally, if the image is TAMPERED, output the one bbox to depict the tampered area"
+)
+HUB_REPO = "saberzl/So-Fake-OOD"
+DOWNLOAD_HINT = (
+    f"download the parquet files of HF {HUB_REPO} (data/test-*.parquet and README.md) and pass --data-dir <folder>, "
+    "or use --task-arg hub=true with network"
+)
+_V1_TAMPERED = re.compile(r"_([A-Za-z0-9.]+)_tampered\.[A-Za-z]+$")
+
+
+def normalise_generator(raw: str) -> str:
+    """``Seedream3.0`` -> ``seedream3.0``, ``GPT-4o`` -> ``gpt4o``: one spelling per generator."""
+    return re.sub(r"[\s_\-]+", "", raw.strip().lower())
+
+
+def parse_label_names(value: object) -> list[str]:
+    names = [n.strip() for n in value.split(",")] if isinstance(value, str) else value
+    if not isinstance(names, list) or sorted(names) != sorted(TERNARY_CLASSES):
+        raise FdrbenchError(f"label_names must name the three classes {', '.join(TERNARY_CLASSES)} in label order, got {value!r}")
+    return [str(n) for n in names]
+
+
+class SoFakeOOD(ParquetSourceTask):
+    name = "sofake_ood"
+    version = "1"
+    description = "So-Fake-OOD: Reddit reals, commercial-generator fakes and tampered images (three-way, masks)"
+    label_space = "ternary"
+    prompt = PROMPT
+    group_keys = ("generator",)
+    headline_metrics = ("accuracy", "macro_f1", "balanced_accuracy", "f1", "ap", "roc_auc", "giou", "ciou", "failure_rate")
+    splits = ("test",)
+    default_split = "test"
+    download_hint = DOWNLOAD_HINT
+    hub_repo = HUB_REPO
+    extra_options = {**ParquetSourceTask.extra_options, "label_names": None}
+
+    def parse_answer(self, text: str | None, sample: Sample) -> int | None:
+        """So-Fake-R1's ``<answer>CLASS...</answer>``, else a generic verdict."""
+        cls, _ = sofake_answer(text)
+        return label_of_class(cls) if cls else generic_binary(text)
+
+    def class_names(self, root: Path, files: list[Path]) -> tuple[list[str], str]:
+        given = self.option("label_names")
+        if given is not None:
+            return parse_label_names(given), "the label_names task option"
+        names, source = label_names(files, root / "README.md")
+        if names is None:
+            raise DataError(
+                f"cannot tell which class each label integer means ({source})",
+                path=files[0],
+                hint="the released versions differ; pass --task-arg label_names=<name of 0>,<name of 1>,<name of 2>",
+            )
+        unknown = [n for n in names if n not in TERNARY_CLASSES]
+        if unknown or len(names) != 3:
+            raise DataError(f"label names {names} are not the three classes {TERNARY_CLASSES}", path=files[0])
+        return names, source
+
+    def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
+        root, files = self.parquet_source(data_dir, split)
+        if not files:
+            raise SplitNotFound(f"no parquet files for split {split!r} (expected data/{split}-*.parquet)", path=root, hint=DOWNLOAD_HINT)
+        names, source = self.class_names(root, files)
+        yield from self.rows(root, files, names, source)
+
+    def rows(self, root: Path, files: list[Path], names: list[str], names_source: str) -> Iterator[Sample]:
+        seen: dict[str, int] = {}
+        for path in files:
+            require_columns(path, ("image", "label", "filename"))
+            relative = relative_to(path, root)
+            for number, group, row, values in iter_rows(path, ("label", "filename", "generator", "source"), presence=("mask",)):
+                record = f"{relative}#{number}"
+                label = values["label"]
+                if not isinstance(label, int) or not 0 <= label < len(names):
+                    raise DataError(
+                        f"unknown label {label!r}; the dataset's names are {names} (from {names_source})", path=path, record=record
+                    )
+                cls = names[label]
+                filename = values["filename"]
+                expect(isinstance(filename, str) and bool(filename), f"expected a non-empty filename, got {filename!r}", path, record)
+                seen[filename] = seen.get(filename, 0) + 1
+                sample_id = filename if seen[filename] == 1 else f"{filename}#{seen[filename]}"
+                generator_raw = values["generator"]
+                if cls == "real":
+                    generator = "real"
+                elif isinstance(generator_raw, str) and generator_raw.strip():
+                    generator = normalise_generator(generator_raw)
+                else:
+                    match = _V1_TAMPERED.search(filename)
+                    generator = normalise_generator(match.group(1)) if match and cls == "tampered" else "unknown"
+                mask = None
+                if values["has_mask"]:
+                    mask = BinaryMask(record=sample_id, rule="gt127", cell=ParquetCell(str(path), group, row, "mask", sample_id))
+                elif cls == "tampered":
+                    self.report.add("tampered_without_mask", record)
+                group_values = {"generator": generator}
+                if isinstance(values["source"], str) and values["source"]:
+                    group_values["source"] = values["source"]
+                yield Sample(
+                    id=sample_id,
+                    label=label_of_class(cls),
+                    cls=cls,
+                    image=ParquetImage(ParquetCell(str(path), group, row, "image", sample_id)),
+                    image_ref=record,
+                    group=group_values,
+                    mask=mask,
+                    meta={"generator_raw": generator_raw, "label_names": names, "label_names_source": names_source},
+                )
