@@ -116,6 +116,14 @@ ADAPTERS = Registry(
             "fdrbench.adapters.baselines.spectral:SpectralDetector",
             "CPU baseline: radial power spectrum + high-pass residual statistics, logistic regression",
         ),
+        "sida": (
+            "fdrbench.adapters.sida.adapter:SidaDetector",
+            "SIDA-7B/13B (CVPR 2025): real / full synthetic / tampered, class probabilities, tampered-region mask",
+        ),
+        "sida_description": (
+            "fdrbench.adapters.sida.adapter:SidaDescriptionDetector",
+            "SIDA-7B/13B-description: SIDA's verdict and mask plus a generated explanation",
+        ),
     },
 )
 
