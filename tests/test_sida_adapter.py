@@ -14,16 +14,17 @@ from fdrbench.adapters.sida.text import clean, description, remove_repeated_tags
 from fdrbench.detector import RunContext
 from fdrbench.errors import FdrbenchError
 from fdrbench.store import iter_records
+from fdrbench.tasks.sidset import SIDSet
 from fdrbench.types import TERNARY_CLASSES, decode_mask
 
-from .conftest import HELPERS, run_cli
-from .helpers.sida_task import SidSetLikeTask, build
+from .conftest import run_cli
+from .helpers.sida_task import build
 from .helpers.sida_tiny import write_checkpoint
 
 TAMPERED_SCRIPT = [":", "[CLS]", "The", "image", "is", "tampered", "[SEG]", "edges", "look", "blurred", "[END]", "</s>"]
 REAL_SCRIPT = [":", "[CLS]", "The", "image", "is", "real", "lighting", "mismatch", "[END]", "</s>"]
 NO_CLS_SCRIPT = [":", "The", "image", "is", "real", "</s>"]
-TASK = f"{HELPERS / 'sida_task.py'}:SidSetLikeTask"
+TASK = "sidset"
 
 
 @pytest.fixture(scope="module")
@@ -43,12 +44,12 @@ def real(tmp_path_factory):
 
 
 def ready(detector, checkpoint, task=None):
-    detector.setup(RunContext(task=task or SidSetLikeTask()))
+    detector.setup(RunContext(task=task or SIDSet()))
     return detector
 
 
 def samples(data):
-    return SidSetLikeTask().load(data)
+    return SIDSet().load(data)
 
 
 def image_size(sample):
@@ -200,7 +201,7 @@ def test_run_sida_end_to_end_on_sidset_shaped_data(tampered, data, tmp_path):
     for record in records:
         assert record["cls"] == "tampered" and record["error"] is None
         assert record["p_fake"] == pytest.approx(1 - record["class_probs"]["real"])
-        height, width = Image.open(record["truth"]["image"]).size[::-1]
+        height, width = Image.open(data / record["truth"]["image"]).size[::-1]
         assert record["mask"]["size"] == [height, width]
         assert (record["truth"].get("mask") is not None) == (record["truth"]["cls"] == "tampered")
     described = manifest["adapter"]["describe"]

@@ -1,31 +1,14 @@
-"""A SID-Set-shaped benchmark for SIDA's end-to-end tests, loaded as ``path/to/sida_task.py:SidSetLikeTask``.
+"""Seeded SID-Set data for SIDA's end-to-end tests, read by the real ``sidset`` task.
 
 Layout as SID-Set's test zip: ``<root>/test/{real/*.jpg, full_synthetic/*.png, tampered/*.png,
-masks/<name>_mask.png}``; the class comes from the folder, tampered images carry their mask.
+masks/<name>_mask.png}``, with images of varied sizes so masks are checked at each image's size.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
-from fdrbench.task import Task
-from fdrbench.types import Sample, label_of_class
-
 FOLDERS = (("real", "*.jpg"), ("full_synthetic", "*.png"), ("tampered", "*.png"))
-
-
-class SidSetLikeTask(Task):
-    name = "sidset_like"
-    label_space = "ternary"
-    prompt = "Can you identify if this image is real, full synthetic, or tampered image?"
-    group_keys = ("cls",)
-
-    def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
-        for cls, pattern in FOLDERS:
-            for path in sorted((data_dir / split / cls).glob(pattern)):
-                mask = data_dir / split / "masks" / f"{path.stem}_mask.png" if cls == "tampered" else None
-                yield Sample(id=f"{cls}/{path.stem}", label=label_of_class(cls), cls=cls, image=path, mask=mask, group={"cls": cls})
 
 
 def build(root: Path, per_class: int = 2, split: str = "test") -> Path:
