@@ -116,6 +116,18 @@ ADAPTERS = Registry(
             "fdrbench.adapters.baselines.spectral:SpectralDetector",
             "CPU baseline: radial power spectrum + high-pass residual statistics, logistic regression",
         ),
+        "hf_lmm": (
+            "fdrbench.adapters.hf_lmm:HFLMMDetector",
+            "Any transformers image-text-to-text model (--model-arg path=<hub id or folder>)",
+        ),
+        "fakevlm": (
+            "fdrbench.adapters.fakevlm:FakeVLMDetector",
+            "FakeVLM (lingcco/fakeVLM), raw prompt and verdict rule of its released evaluation",
+        ),
+        "openai_lmm": (
+            "fdrbench.adapters.openai_lmm:OpenAILMMDetector",
+            "Any OpenAI-compatible chat endpoint (--model-arg base_url=... model=...)",
+        ),
     },
 )
 
