@@ -19,6 +19,7 @@ from fdrbench import __version__
 from fdrbench.detector import Detector, RunContext, construct
 from fdrbench.distributed import DistInfo, barrier, dist_info, resolve_device, shutdown
 from fdrbench.errors import FdrbenchError, ResultsError, RunAborted
+from fdrbench.judge.store import attach_judgements
 from fdrbench.manifest import (
     SCHEMA_VERSION,
     config_hash,
@@ -287,9 +288,10 @@ def _score_and_finish(
     run_dir: Path, manifest: dict, task: Task, protocols: list[str] | None, settings: ScoreSettings, infer_s: float | None
 ) -> tuple[dict, dict]:
     records, duplicates = load_records(run_dir)
+    judged = attach_judgements(run_dir, records)
     expected = int(manifest.get("task_info", {}).get("n_samples") or len(records))
     t0 = time.perf_counter()
-    scores = assemble_scores(manifest, task, list(records.values()), protocols, settings)
+    scores = assemble_scores(manifest, task, list(records.values()), protocols, settings, ("judge_score",) if judged else ())
     score_s = time.perf_counter() - t0
     complete = len(records) >= expected
     timing = manifest.setdefault("timing", {})
@@ -312,7 +314,14 @@ def _score_and_finish(
     return scores, manifest
 
 
-def assemble_scores(manifest: dict, task: Task, records: list[dict], protocols: list[str] | None, settings: ScoreSettings) -> dict:
+def assemble_scores(
+    manifest: dict,
+    task: Task,
+    records: list[dict],
+    protocols: list[str] | None,
+    settings: ScoreSettings,
+    extra_metrics: tuple[str, ...] = (),
+) -> dict:
     """The ``scores.json`` object: identical for identical predictions, whatever the run history."""
     expected = int(manifest.get("task_info", {}).get("n_samples") or len(records))
     return {
@@ -324,8 +333,8 @@ def assemble_scores(manifest: dict, task: Task, records: list[dict], protocols: 
         "n_expected": expected,
         "partial": len(records) < expected,
         "settings": settings.to_dict(),
-        "headline_metrics": list(task.headline_metrics),
-        "protocols": score_records(records, task, protocols, settings),
+        "headline_metrics": [*task.headline_metrics, *(m for m in extra_metrics if m not in task.headline_metrics)],
+        "protocols": score_records(records, task, protocols, settings, extra_metrics),
     }
 
 
