@@ -238,6 +238,69 @@ def train(
 
 @app.command()
 @handle_errors
+def judge(
+    run_dir: Path = typer.Argument(..., help="A run folder whose explanations to grade."),
+    judge_model: str = typer.Option(..., "--judge-model", help="Judge model name as the endpoint knows it (pin a dated snapshot)."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (default: OpenAI)."
+    ),
+    rubric: str = typer.Option("auto", help="Rubric name (loki_explanation, reference), name@version, a .json file, or auto."),
+    api_key_env: str = typer.Option("OPENAI_API_KEY", help="Environment variable holding the API key."),
+    concurrency: int = typer.Option(8, min=1, help="Requests in flight."),
+    max_attempts: int = typer.Option(3, min=1, help="Answers asked per sample before it is recorded missing."),
+    max_tokens: int = typer.Option(1024, min=1, help="Token limit of each judge answer."),
+    temperature: float = typer.Option(0.0, min=0.0, help="Judge sampling temperature."),
+    seed: int | None = typer.Option(None, help="Seed sent to the endpoint (where supported)."),
+    json_mode: bool = typer.Option(True, help="Ask for a JSON object response format."),
+    images: bool = typer.Option(True, help="Show the judge the image (and region crops) when the rubric uses them."),
+    image_max_side: int | None = typer.Option(None, help="Downscale images sent to the judge to this longer side."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder for the images; default as recorded in the run."),
+    price_in: float | None = typer.Option(None, help="USD per million prompt tokens, for the cost ledger."),
+    price_out: float | None = typer.Option(None, help="USD per million completion tokens, for the cost ledger."),
+    timeout_s: float = typer.Option(120.0, help="Seconds before a request times out (then it is retried)."),
+    max_retries: int = typer.Option(5, min=0, help="Retries on rate limits, server errors and timeouts."),
+    cache: bool = typer.Option(True, help="Reuse cached judge answers."),
+    restart: bool = typer.Option(False, help="Set aside judgements made with other settings and judge again."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Grade a run's explanations with an LLM judge and add judge_score to its scores."""
+    from fdrbench.backends.openai_client import ClientSettings
+    from fdrbench.judge.run import JudgeSettings, judge_run
+    from fdrbench.report import print_scores
+    from fdrbench.store import SCORES, read_json
+
+    client = ClientSettings(
+        base_url=base_url, api_key_env=api_key_env, timeout_s=timeout_s, max_retries=max_retries, concurrency=concurrency, cache=cache
+    )
+    settings = JudgeSettings(
+        judge_model=judge_model,
+        client=client,
+        rubric=rubric,
+        temperature=temperature,
+        max_tokens=max_tokens,
+        max_attempts=max_attempts,
+        json_mode=json_mode,
+        images=images,
+        image_max_side=image_max_side,
+        seed=seed,
+        price_in=price_in,
+        price_out=price_out,
+        data_dir=data_dir,
+        restart=restart,
+        show_progress=progress,
+    )
+    summary = judge_run(run_dir, settings)
+    print_scores(read_json(run_dir / SCORES, "scores"))
+    ledger = summary.ledger
+    cost = f", cost ${ledger['cost_usd']}" if ledger.get("cost_usd") is not None else ""
+    typer.echo(
+        f"judged with {summary.rubric}: {json.dumps(summary.counts, sort_keys=True)}; "
+        f"{ledger['calls']} calls ({ledger['cached']} answers from the cache), {ledger['prompt_tokens']}+{ledger['completion_tokens']} tokens{cost}"
+    )
+
+
+@app.command()
+@handle_errors
 def demo(
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Results root."),
     rebuild: bool = typer.Option(False, help="Rebuild the demo data and re-fit the baseline."),

@@ -18,7 +18,8 @@ from typing import Any
 from fdrbench import __version__
 from fdrbench.detector import Detector, RunContext, construct
 from fdrbench.distributed import DistInfo, barrier, dist_info, resolve_device, shutdown
-from fdrbench.errors import FdrbenchError, ResultsError, RunAborted
+from fdrbench.errors import FdrbenchError, RegistryError, ResultsError, RunAborted
+from fdrbench.judge.store import attach_judgements
 from fdrbench.manifest import (
     SCHEMA_VERSION,
     config_hash,
@@ -73,7 +74,8 @@ def make_task(name: str, options: dict[str, Any] | None = None) -> Task:
     cls = TASKS.load(name)
     task = cls(**(options or {}))
     if not task.name:
-        task.name = name
+        # a class given as 'module:Class' or 'file.py:Class' without a name of its own
+        task.name = _safe_name(name.rpartition(":")[2] or name)
     return task
 
 
@@ -154,6 +156,7 @@ def _new_manifest(
         "status": "running",
         "task_info": {
             **task.info(),
+            "target": TASKS.target(config.task),
             "split": config.split or task.default_split,
             "limit": config.limit,
             "n_samples": n_samples,
@@ -214,7 +217,7 @@ def run(config: RunConfig) -> RunResult:
     label = _model_label(config, detector)
     limit_tag = "all" if config.limit is None else f"n{config.limit}"
     run_id = config.run_id or f"{split}-{limit_tag}-s{config.seed}-{config_hash(config_dict)[:8]}"
-    run_dir = Path(config.out) / task.name / label / run_id
+    run_dir = Path(config.out) / _safe_name(task.name) / label / _safe_name(run_id)
     info = dist_info()
     device = resolve_device(config.device, info) if getattr(detector, "uses_device", True) else "cpu"
     manifest_path = run_dir / MANIFEST
@@ -287,9 +290,10 @@ def _score_and_finish(
     run_dir: Path, manifest: dict, task: Task, protocols: list[str] | None, settings: ScoreSettings, infer_s: float | None
 ) -> tuple[dict, dict]:
     records, duplicates = load_records(run_dir)
+    judged = attach_judgements(run_dir, records)
     expected = int(manifest.get("task_info", {}).get("n_samples") or len(records))
     t0 = time.perf_counter()
-    scores = assemble_scores(manifest, task, list(records.values()), protocols, settings)
+    scores = assemble_scores(manifest, task, list(records.values()), protocols, settings, ("judge_score",) if judged else ())
     score_s = time.perf_counter() - t0
     complete = len(records) >= expected
     timing = manifest.setdefault("timing", {})
@@ -312,7 +316,14 @@ def _score_and_finish(
     return scores, manifest
 
 
-def assemble_scores(manifest: dict, task: Task, records: list[dict], protocols: list[str] | None, settings: ScoreSettings) -> dict:
+def assemble_scores(
+    manifest: dict,
+    task: Task,
+    records: list[dict],
+    protocols: list[str] | None,
+    settings: ScoreSettings,
+    extra_metrics: tuple[str, ...] = (),
+) -> dict:
     """The ``scores.json`` object: identical for identical predictions, whatever the run history."""
     expected = int(manifest.get("task_info", {}).get("n_samples") or len(records))
     return {
@@ -324,8 +335,8 @@ def assemble_scores(manifest: dict, task: Task, records: list[dict], protocols: 
         "n_expected": expected,
         "partial": len(records) < expected,
         "settings": settings.to_dict(),
-        "headline_metrics": list(task.headline_metrics),
-        "protocols": score_records(records, task, protocols, settings),
+        "headline_metrics": [*task.headline_metrics, *(m for m in extra_metrics if m not in task.headline_metrics)],
+        "protocols": score_records(records, task, protocols, settings, extra_metrics),
     }
 
 
@@ -339,7 +350,12 @@ def score_run_dir(
     name = manifest.get("task")
     if not isinstance(name, str):
         raise ResultsError(f"{run_dir / MANIFEST}: no 'task' name")
-    task = make_task(name, info.get("options") or {})
+    try:
+        task = make_task(name, info.get("options") or {})
+    except RegistryError:
+        if not info.get("target"):
+            raise
+        task = make_task(info["target"], info.get("options") or {})  # a task class given by path
     stored = manifest.get("settings") or {}
     settings = ScoreSettings(
         n_boot=int(n_boot if n_boot is not None else stored.get("n_boot", 1000)),

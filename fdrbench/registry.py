@@ -124,6 +124,18 @@ ADAPTERS = Registry(
             "fdrbench.adapters.sida.adapter:SidaDescriptionDetector",
             "SIDA-7B/13B-description: SIDA's verdict and mask plus a generated explanation",
         ),
+        "hf_lmm": (
+            "fdrbench.adapters.hf_lmm:HFLMMDetector",
+            "Any transformers image-text-to-text model (--model-arg path=<hub id or folder>)",
+        ),
+        "fakevlm": (
+            "fdrbench.adapters.fakevlm:FakeVLMDetector",
+            "FakeVLM (lingcco/fakeVLM), raw prompt and verdict rule of its released evaluation",
+        ),
+        "openai_lmm": (
+            "fdrbench.adapters.openai_lmm:OpenAILMMDetector",
+            "Any OpenAI-compatible chat endpoint (--model-arg base_url=... model=...)",
+        ),
     },
 )
 

@@ -9,7 +9,7 @@ how the run was batched, sharded or resumed.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -195,8 +195,12 @@ def score_records(
     task: Task,
     protocols: Sequence[str] | None = None,
     settings: ScoreSettings | None = None,
+    extra_metrics: Sequence[str] = (),
 ) -> dict[str, dict]:
-    """Score merged prediction records under the named protocols (all the task defines by default)."""
+    """Score merged prediction records under the named protocols (all the task defines by default).
+
+    ``extra_metrics`` are added to every protocol's list (e.g. ``judge_score`` once a run has judgements).
+    """
     settings = settings or ScoreSettings()
     available = task.protocols()
     names = list(protocols) if protocols else list(available)
@@ -209,6 +213,9 @@ def score_records(
     out = {}
     for name in names:
         protocol = available[name]
+        added = tuple(m for m in extra_metrics if m not in protocol.metrics)
+        if added:
+            protocol = replace(protocol, metrics=(*protocol.metrics, *added))
         scored = build_frame(records, protocol, task.group_keys)
         out[name] = score_protocol(scored, task, protocol, settings)
     return out

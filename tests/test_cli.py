@@ -319,3 +319,31 @@ def test_score_and_show_errors(tmp_path):
 def test_module_entry_point():
     out = subprocess.run([sys.executable, "-m", "fdrbench", "--version"], capture_output=True, text=True, cwd=REPO, check=True)
     assert out.stdout.startswith("fdrbench ")
+
+
+def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path):
+    task_file = tmp_path / "my_task.py"
+    task_file.write_text(
+        "from fdrbench.tasks.demo import DemoTask\n\n\nclass Unnamed(DemoTask):\n    name = ''\n\n    def ensure_data(self, data_dir):\n        return data_dir\n"
+    )
+    out = tmp_path / "out"
+    result = invoke(
+        "run",
+        "--model",
+        HASH,
+        "--task",
+        f"{task_file}:Unnamed",
+        "--data-dir",
+        str(demo_root),
+        "--limit",
+        "6",
+        "--out",
+        str(out),
+        "--no-progress",
+        "--n-boot",
+        "0",
+    )
+    assert result.exit_code == 0, result.output
+    (run_dir,) = (out / "Unnamed" / "hashdet").iterdir()
+    rescored = invoke("score", str(run_dir))
+    assert rescored.exit_code == 0, rescored.output

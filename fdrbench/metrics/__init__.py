@@ -13,7 +13,7 @@ import importlib
 from fdrbench.errors import RegistryError
 from fdrbench.metrics.frame import Frame, Metric
 
-FAMILIES = ("detection", "calibration")
+FAMILIES = ("detection", "calibration", "judge")
 _CACHE: dict[str, Metric] = {}
 
 

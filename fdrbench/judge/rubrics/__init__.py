@@ -1,0 +1,1 @@
+"""Versioned judge rubrics, shipped as package data (``<name>.v<version>.json``)."""
