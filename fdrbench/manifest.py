@@ -42,7 +42,9 @@ LIBRARIES = (
     "bert-score",
     "openai",
 )
-_SECRET_KEY = re.compile(r"(api[_-]?key|token|secret|password|authorization|bearer)", re.IGNORECASE)
+# A secret's key names the secret itself ("api_key", "hf_token", "client_secret"), so counts such as
+# "max_new_tokens" or "n_tokens" are not mistaken for one.
+_SECRET_KEY = re.compile(r"(^|[_-])(api[_-]?key|apikey|token|secret|password|passwd|authorization|bearer)$", re.IGNORECASE)
 
 
 def now_iso() -> str:

@@ -112,6 +112,10 @@ ADAPTERS = Registry(
     "adapter",
     "fdrbench.adapters",
     {
+        "fakereasoning": (
+            "fdrbench.adapters.fakereasoning.detector:FakeReasoningDetector",
+            "FakeReasoning (v3): CLIP + DINOv2 fused by FAFF into LLaVA-1.5-13B; CPM gives p_fake",
+        ),
         "spectral": (
             "fdrbench.adapters.baselines.spectral:SpectralDetector",
             "CPU baseline: radial power spectrum + high-pass residual statistics, logistic regression",
