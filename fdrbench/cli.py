@@ -397,6 +397,76 @@ def prepare_ddvqa(
     typer.echo(json.dumps(summary, indent=2))
 
 
+# --------------------------------------------------------------------------- leaderboard / validate / submit
+
+
+@app.command()
+@handle_errors
+def leaderboard(
+    results: Path = typer.Option(Path("results"), "--results", "-r", help="Results root the app reads."),
+    port: int = typer.Option(8501, help="Port to serve on."),
+    address: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 serves this machine only."),
+    data_dir: list[str] | None = typer.Option(
+        None, "--data-dir", "-d", help="TASK=PATH where the explorer finds a task's images (repeatable); default $FDRBENCH_DATA/<task>."
+    ),
+    rebuild_index: bool = typer.Option(False, help="Rebuild <results>/index.json, paired tests included, and exit."),
+) -> None:
+    """Browse results in the Streamlit leaderboard (reads the results folder only; never runs a model)."""
+    if rebuild_index:
+        from fdrbench.leaderboard.index import update_index
+
+        typer.echo(f"wrote {update_index(results, progress=True)}")
+        return
+    from fdrbench.leaderboard.launch import parse_data_dirs, serve
+
+    serve(results, port, address, parse_data_dirs(data_dir))
+
+
+@app.command()
+@handle_errors
+def validate(
+    path: Path = typer.Argument(..., help="A run folder, or a results root to validate every run in it."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", "-d", help="The task's data, to recompute its fingerprint (default: the official fingerprint registry)."
+    ),
+    portable: bool = typer.Option(False, help="Also require it fit to commit: no local paths or secrets, no stray files, a current index."),
+    as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
+) -> None:
+    """Check a run folder: schema, completeness, data fingerprint, re-score. Exits 1 with the reasons when it fails."""
+    from fdrbench.validate import print_reports, validate_path
+
+    reports, root_problems = validate_path(path, data_dir, portable)
+    if as_json:
+        typer.echo(json.dumps({"runs": [r.to_dict() for r in reports], "index": root_problems}, indent=2))
+        ok = all(r.ok for r in reports) and not root_problems
+    else:
+        ok = print_reports(reports, root_problems, echo=typer.echo)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+@handle_errors
+def submit(
+    run_dir: Path = typer.Argument(..., help="The run folder to submit."),
+    results: Path = typer.Option(Path("results"), "--results", "-r", help="Results root to file the run into."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="The task's data, to recompute its fingerprint."),
+    replace: bool = typer.Option(False, help="Overwrite a run already filed under the same task/model/run_id."),
+) -> None:
+    """Validate a run, file a sanitised copy into the results folder and update its index."""
+    from fdrbench.submit import SubmissionRejected, submit_run
+
+    try:
+        filed = submit_run(run_dir, results, data_dir, replace)
+    except SubmissionRejected as exc:
+        _err(str(exc))
+        raise typer.Exit(1) from exc
+    typer.echo(f"{'replaced' if filed.replaced else 'filed'} {filed.run_dir}")
+    for note in filed.report.notes:
+        typer.echo(f"  {note}")
+    typer.echo(f"index updated: {filed.index}")
+
+
 def main() -> None:
     app(prog_name="fdrbench")
 

@@ -6,6 +6,7 @@ import site
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,9 @@ def test_built_wheel_contains_and_imports_both(tmp_path):
     deps = [p for p in {sysconfig.get_paths()["purelib"], *site.getsitepackages()} if Path(p).is_dir()]
     code = (
         "import fdrbench, fdrbench.adapters.baselines.spectral as s, fdrbench.tasks.demo as d, fdrbench.tasks.mmfr as m;"
-        "print(fdrbench.__file__); print(s.__file__); print(d.__file__); print(m.MMFREval.name)"
+        "import fdrbench.leaderboard.index as lb, fdrbench.fingerprints as fp;"
+        "print(fdrbench.__file__); print(s.__file__); print(d.__file__); print(m.MMFREval.name); print(lb.__file__);"
+        "print(','.join(sorted(fp.load_registry())))"
     )
     out = subprocess.run(
         [sys.executable, "-S", "-c", code],
@@ -52,3 +55,8 @@ def test_built_wheel_contains_and_imports_both(tmp_path):
     lines = out.stdout.split()
     assert all(line.startswith(str(wheel)) for line in lines[:3]), lines
     assert lines[3] == "mmfr_eval"
+    assert lines[4].startswith(str(wheel)) and lines[5] == "demo"
+    with zipfile.ZipFile(wheel) as archive:
+        assert {"fdrbench/leaderboard/app.py", "fdrbench/leaderboard/views/explorer.py", "fdrbench/tasks/fingerprints.json"} <= set(
+            archive.namelist()
+        )

@@ -1,0 +1,135 @@
+"""Official data fingerprints: what a task's released data hashes to, per version and split.
+
+``fdrbench validate`` must confirm that a run scored the task's current data, not a private
+copy with edited labels or a different subset. The run's own fingerprint is recomputed from
+the truths stored in its predictions; this module says what it should be:
+
+1. with ``--data-dir``, by loading the task from that folder (same split, limit and seed);
+2. else from the committed registry ``tasks/fingerprints.json`` (installed as
+   ``fdrbench.tasks``), or a task class's own ``official_fingerprints`` attribute, which hold
+   full-split fingerprints per task version: ``{task: {version: {split: sha256}}}``;
+3. else by loading the task from its default data folder, when the data is there or the task
+   builds it itself (the demo does).
+
+Maintainers add a registry entry when a task version is released:
+``python -m fdrbench.fingerprints TASK --data-dir D --split S --record``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from fdrbench.errors import FdrbenchError
+
+REGISTRY_NAME = "fingerprints.json"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """A fingerprint a run must match, and where it came from (shown to the user)."""
+
+    fingerprint: str
+    source: str
+
+
+def registry_path() -> Path:
+    """The registry file inside the installed ``fdrbench.tasks`` package."""
+    return Path(str(resources.files("fdrbench.tasks").joinpath(REGISTRY_NAME)))
+
+
+def load_registry(path: Path | None = None) -> dict[str, dict[str, dict[str, str]]]:
+    """The registry at ``path``, default the installed one (read as a package resource, so it
+    is found inside a zipped wheel too); empty when there is none."""
+    source = path or resources.files("fdrbench.tasks").joinpath(REGISTRY_NAME)
+    if not source.is_file():
+        return {}
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise FdrbenchError(f"{source}: the fingerprint registry is not valid JSON ({exc})") from exc
+    if not isinstance(data, dict):
+        raise FdrbenchError(f"{source}: the fingerprint registry must map task -> version -> split -> sha256")
+    return data
+
+
+def official(task: Any, version: str, split: str, registry: dict | None = None) -> str | None:
+    """The released full-split fingerprint of ``task`` (a Task) at ``version``, or None if unknown."""
+    own = getattr(task, "official_fingerprints", None) or {}
+    found = (own.get(version) or {}).get(split)
+    if found:
+        return found
+    table = load_registry() if registry is None else registry
+    return ((table.get(task.name) or {}).get(version) or {}).get(split)
+
+
+def compute(task: Any, data_dir: Path | None, split: str, limit: int | None, seed: int) -> str:
+    """Fingerprint of the samples the task loads (``data_dir`` None: its default folder)."""
+    from fdrbench.manifest import fingerprint_samples
+
+    return fingerprint_samples(task.load(data_dir, split, limit, seed))
+
+
+def expected_for(manifest: dict, task: Any, data_dir: Path | None = None) -> list[Expected]:
+    """Every fingerprint the run described by ``manifest`` must match (at least one, or an error).
+
+    Raises FdrbenchError saying how to make the check possible when no source is available.
+    """
+    from fdrbench.errors import DataError
+
+    info = manifest.get("task_info") or {}
+    split = str(info.get("split") or task.default_split)
+    limit = info.get("limit")
+    seed = int((manifest.get("settings") or {}).get("seed", 0))
+    out: list[Expected] = []
+    if data_dir is not None:
+        out.append(Expected(compute(task, Path(data_dir), split, limit, seed), f"the data at {data_dir}"))
+    registered = official(task, task.version, split) if limit is None else None
+    if registered:
+        out.append(Expected(registered, f"the registry of official fingerprints ({task.name} v{task.version}, split {split})"))
+    if out:
+        return out
+    try:
+        return [Expected(compute(task, None, split, limit, seed), f"the data in {task.default_data_dir()}")]
+    except DataError as exc:
+        subset = f", limit {limit}" if limit is not None else ""
+        raise FdrbenchError(
+            f"cannot check the data fingerprint: no official fingerprint is registered for {task.name} v{task.version} "
+            f"split {split}{subset}, and the data is not available ({str(exc).splitlines()[0]}); pass --data-dir"
+        ) from exc
+
+
+def record(task_name: str, version: str, split: str, fingerprint: str, path: Path | None = None) -> Path:
+    """Add or replace one registry entry, keeping the file sorted and stable for review."""
+    path = path or registry_path()
+    table = load_registry(path)
+    table.setdefault(task_name, {}).setdefault(version, {})[split] = fingerprint
+    ordered = {t: {v: dict(sorted(s.items())) for v, s in sorted(vs.items())} for t, vs in sorted(table.items())}
+    path.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Print (and with ``--record`` register) the fingerprint of a task split."""
+    from fdrbench.pipeline import make_task
+
+    parser = argparse.ArgumentParser(prog="python -m fdrbench.fingerprints", description=main.__doc__)
+    parser.add_argument("task")
+    parser.add_argument("--data-dir", type=Path, default=None)
+    parser.add_argument("--split", default=None)
+    parser.add_argument("--record", action="store_true", help="write the value into the registry")
+    args = parser.parse_args(argv)
+    task = make_task(args.task)
+    split = args.split or task.default_split
+    value = compute(task, args.data_dir, split, None, 0)
+    print(f"{task.name} v{task.version} {split}: {value}")
+    if args.record:
+        print(f"recorded in {record(task.name, task.version, split, value)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,123 @@
+"""``fdrbench submit``: validate a run, file a publishable copy into ``results/``, update the index.
+
+The copy is what gets committed, so it is rewritten on the way in: local absolute paths and
+secrets are removed (:mod:`fdrbench.sanitise`), per-rank prediction files are merged into one
+``predictions.jsonl``, and only the three files of the results contract are kept. The copy is
+assembled in a staging folder inside the results root, validated again there (with the
+portability checks CI runs), and only then moved into ``<results>/<task>/<model>/<run_id>/``,
+so a rejected submission never leaves a half-written run behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from fdrbench.errors import FdrbenchError
+from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, load_records, read_json, write_json_atomic
+from fdrbench.validate import Report, validate_run
+
+#: prediction fields that may hold local paths or messages with them (never scored)
+_CLEANED_FIELDS = ("error", "extra")
+
+
+class SubmissionRejected(FdrbenchError):
+    """The run failed validation; ``report`` holds every reason."""
+
+    def __init__(self, report: Report, stage: str = "the run"):
+        self.report = report
+        reasons = "\n".join(f"  - {r}" for r in report.reasons())
+        super().__init__(f"{stage} at {report.run_dir} was rejected:\n{reasons}")
+
+
+@dataclass
+class Submission:
+    run_dir: Path
+    report: Report
+    replaced: bool
+    index: Path | None
+
+
+def clean_manifest(manifest: dict) -> dict:
+    """The manifest without local paths or secrets; ``config_hash`` follows a rewritten ``config``."""
+    from fdrbench.manifest import config_hash
+    from fdrbench.sanitise import clean
+
+    cleaned = clean(manifest)
+    if cleaned.get("config") != manifest.get("config"):
+        cleaned["config_hash"] = config_hash(cleaned["config"])
+    return cleaned
+
+
+def clean_record(record: dict) -> dict:
+    from fdrbench.sanitise import clean
+
+    out = dict(record)
+    for key in _CLEANED_FIELDS:
+        if out.get(key) is not None:
+            out[key] = clean(out[key])
+    truth = out.get("truth")
+    if isinstance(truth, dict) and truth.get("image") is not None:
+        out["truth"] = {**truth, "image": clean(truth["image"])}
+    return out
+
+
+def _write_predictions(path: Path, records: list[dict]) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def stage_copy(run_dir: Path, staging: Path) -> None:
+    """Write the sanitised three-file copy of ``run_dir`` into ``staging``."""
+    staging.mkdir(parents=True)
+    write_json_atomic(staging / MANIFEST, clean_manifest(read_json(run_dir / MANIFEST, "manifest")))
+    records, _ = load_records(run_dir)
+    _write_predictions(staging / PREDICTIONS, [clean_record(r) for r in records.values()])
+    shutil.copyfile(run_dir / SCORES, staging / SCORES)
+
+
+def submit_run(
+    run_dir: Path, results_root: Path = Path("results"), data_dir: Path | None = None, replace: bool = False, index: bool = True
+) -> Submission:
+    """Validate ``run_dir`` and file it under ``results_root``; raises SubmissionRejected with the reasons."""
+    run_dir = Path(run_dir)
+    results_root = Path(results_root)
+    report = validate_run(run_dir, data_dir=data_dir)
+    if not report.ok:
+        raise SubmissionRejected(report)
+    manifest = read_json(run_dir / MANIFEST, "manifest")
+    dest = results_root / manifest["task"] / manifest["model"] / manifest["run_id"]
+    same = dest.exists() and dest.resolve() == run_dir.resolve()
+    if dest.exists() and not same and not replace:
+        raise FdrbenchError(f"{dest} already exists; pass --replace to overwrite it with this run")
+    results_root.mkdir(parents=True, exist_ok=True)
+    staging_root = results_root / f".staging-{uuid.uuid4().hex[:12]}"
+    staging = staging_root / manifest["task"] / manifest["model"] / manifest["run_id"]
+    try:
+        stage_copy(run_dir, staging)
+        staged = validate_run(staging, portable=True, rescore=False, official=False)
+        if not staged.ok:
+            raise SubmissionRejected(staged, stage="the sanitised copy")
+        if (staging / SCORES).read_bytes() != (run_dir / SCORES).read_bytes():
+            raise FdrbenchError(f"{run_dir / SCORES} changed while it was being submitted; submit again")
+        replaced = dest.exists()
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if replaced:
+            os.replace(dest, staging_root / "previous")
+        os.replace(staging, dest)
+    finally:
+        shutil.rmtree(staging_root, ignore_errors=True)
+    index_path = None
+    if index:
+        from fdrbench.leaderboard.index import update_index
+
+        index_path = update_index(results_root)
+    final = Report(dest, passed=list(report.passed), notes=list(report.notes))
+    return Submission(dest, final, replaced, index_path)

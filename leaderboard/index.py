@@ -1,0 +1,311 @@
+"""``results/index.json``: the summary the leaderboard's overview reads instead of every run.
+
+One entry per run folder, built from its ``manifest.json`` and ``scores.json`` only (identity,
+data fingerprint, overall and aggregate metrics per protocol, the two files' sha256), plus the
+paired tests between runs that the rank ties need, which do read predictions and so are
+computed once here (by ``fdrbench submit``) and not on every page view.
+
+The file is deterministic (no timestamps, sorted) so it can be committed and reviewed. The app
+checks it against the run folders by hashing their manifests and scores; when they differ it
+rebuilds the summaries in memory, keeps the paired results whose runs did not change, and says
+so. ``python -m fdrbench.leaderboard.index [RESULTS]`` or ``fdrbench leaderboard
+--rebuild-index`` rebuilds it on disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fdrbench.errors import FdrbenchError, ResultsError
+from fdrbench.store import MANIFEST, SCORES, write_json_atomic
+from fdrbench.validate import find_runs
+
+INDEX_NAME = "index.json"
+SCHEMA = 1
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _load(path: Path, what: str) -> tuple[dict, str]:
+    try:
+        data = path.read_bytes()
+        obj = json.loads(data)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultsError(f"{path}: {what} is not readable JSON ({exc})") from exc
+    if not isinstance(obj, dict):
+        raise ResultsError(f"{path}: {what} is not a JSON object")
+    return obj, hashlib.sha256(data).hexdigest()
+
+
+def summarise(results_root: Path, run_dir: Path) -> dict:
+    """The index entry of one run folder, from its manifest and scores."""
+    manifest, manifest_sha = _load(run_dir / MANIFEST, "manifest")
+    if not (run_dir / SCORES).is_file():
+        raise ResultsError(f"{run_dir}: no {SCORES} (the run has not been scored)")
+    scores, scores_sha = _load(run_dir / SCORES, "scores file")
+    info = manifest.get("task_info") or {}
+    settings = scores.get("settings") or {}
+    protocols = {}
+    for name, block in (scores.get("protocols") or {}).items():
+        if not isinstance(block, dict):
+            raise ResultsError(f"{run_dir / SCORES}: protocol {name!r} is not an object")
+        protocols[name] = {
+            "description": (block.get("protocol") or {}).get("description"),
+            "n": block.get("n"),
+            "n_failed": block.get("n_failed"),
+            "overall": block.get("overall") or {},
+            "aggregates": block.get("aggregates") or {},
+        }
+    adapter = manifest.get("adapter") or {}
+    return {
+        "path": run_dir.relative_to(results_root).as_posix(),
+        "task": str(manifest.get("task")),
+        "task_version": str(info.get("version")),
+        "model": str(manifest.get("model")),
+        "run_id": str(manifest.get("run_id")),
+        "status": manifest.get("status"),
+        "partial": bool(scores.get("partial")),
+        "created": manifest.get("created"),
+        "split": info.get("split"),
+        "limit": info.get("limit"),
+        "n_samples": info.get("n_samples"),
+        "data_fingerprint": manifest.get("data_fingerprint"),
+        "adapter": adapter.get("target") or adapter.get("name"),
+        "fdrbench_version": (manifest.get("fdrbench") or {}).get("version"),
+        "commit": (manifest.get("fdrbench") or {}).get("commit"),
+        "group_keys": list(info.get("group_keys") or []),
+        "headline_metrics": list(scores.get("headline_metrics") or []),
+        "ci_level": settings.get("ci_level"),
+        "n_boot": settings.get("n_boot"),
+        "protocols": protocols,
+        "sha256": {"manifest": manifest_sha, "scores": scores_sha},
+    }
+
+
+def _official_flags(entries: list[dict]) -> None:
+    """Mark each entry True/False when its task has a registered fingerprint for its split, else None."""
+    from fdrbench import fingerprints
+    from fdrbench.pipeline import make_task
+
+    registry = fingerprints.load_registry()
+    tasks: dict[str, Any] = {}
+    for entry in entries:
+        entry["official"] = None
+        name = entry["task"]
+        if name not in tasks:
+            try:
+                tasks[name] = make_task(name)
+            except FdrbenchError:
+                tasks[name] = None
+        task = tasks[name]
+        if task is None or entry.get("limit") is not None:
+            continue
+        expected = fingerprints.official(task, entry["task_version"], str(entry.get("split")), registry)
+        if expected:
+            entry["official"] = expected == entry.get("data_fingerprint")
+
+
+def pair_key(pair: dict) -> tuple:
+    return (pair["protocol"], pair["metric"], pair["a"], pair["a_sha"], pair["b"], pair["b_sha"])
+
+
+def _wanted(entries: list[dict]) -> list[tuple[str, str, dict, dict]]:
+    """(protocol, metric, run a, run b) whose ranking a paired test can decide.
+
+    Only the runs the overview shows (each detector's newest in each cohort), only metrics both
+    runs report as headline, and only pairs whose confidence intervals overlap: where they do
+    not, the intervals already separate the two.
+    """
+    from fdrbench.leaderboard.ranking import ci_separated, cohorts, latest_per_model, metric_entry
+
+    out = []
+    for groups in cohorts(entries).values():
+        for cohort in groups:
+            shown = latest_per_model(cohort.runs)
+            for a, b in itertools.combinations(sorted(shown, key=lambda r: r["path"]), 2):
+                shared = sorted(set(a["protocols"]) & set(b["protocols"]))
+                metrics = [m for m in a.get("headline_metrics") or [] if m in (b.get("headline_metrics") or [])]
+                for protocol in shared:
+                    for metric in metrics:
+                        ea, eb = metric_entry(a, protocol, metric), metric_entry(b, protocol, metric)
+                        if not ea or not eb or ea.get("value") is None or eb.get("value") is None or not ea.get("ci") or not eb.get("ci"):
+                            continue
+                        if not ci_separated(ea, eb):
+                            out.append((protocol, metric, a, b))
+    return out
+
+
+def compute_pairs(results_root: Path, entries: list[dict], previous: list[dict] = (), compute: bool = True, progress: bool = False):
+    """Paired results for every wanted pair: reused from ``previous`` when both runs are unchanged.
+
+    Returns (pairs, missing): with ``compute`` False the pairs not in ``previous`` are listed in
+    ``missing`` instead of computed (the app and the staleness check use this).
+    """
+    from fdrbench.progress import progress_bar
+
+    known = {pair_key(p): p for p in previous or ()}
+    wanted = _wanted(entries)
+    frames: dict[tuple[str, str], Any] = {}
+    pairs, missing = [], []
+    todo = []
+    for protocol, metric, a, b in wanted:
+        key = (protocol, metric, a["path"], a["sha256"]["scores"], b["path"], b["sha256"]["scores"])
+        if key in known:
+            pairs.append(known[key])
+        elif compute:
+            todo.append((key, protocol, metric, a, b))
+        else:
+            missing.append(key)
+    if todo:
+        from fdrbench.leaderboard.pairs import SharedSamples, compare_runs, load_scored, prepare, summary
+
+        needed: dict[tuple[str, str], set[str]] = {}
+        for _, protocol, metric, a, b in todo:
+            for run in (a, b):
+                needed.setdefault((run["path"], protocol), set()).add(metric)
+        shared: dict[tuple, SharedSamples] = {}
+
+        def frame(run: dict, protocol: str):
+            """Loaded once per run and protocol, prepared, then without its raw records (memory)."""
+            key = (run["path"], protocol)
+            if key not in frames:
+                scored = load_scored(results_root / run["path"], protocol)
+                prepare(sorted(needed[key]), scored)
+                scored.frame.records = []
+                frames[key] = scored
+            return frames[key]
+
+        with progress_bar(len(todo), "paired tests", enabled=progress) as bar:
+            for key, protocol, metric, a, b in todo:
+                level = float(a.get("ci_level") or 0.95)
+                n_boot = int(min(a.get("n_boot") or 1000, b.get("n_boot") or 1000))
+                ids = {"protocol": protocol, "metric": metric, "a": key[2], "a_sha": key[3], "b": key[4], "b_sha": key[5]}
+                cohort = (a["task"], a["task_version"], a["data_fingerprint"], protocol, n_boot, level)
+                try:
+                    fa, fb = frame(a, protocol), frame(b, protocol)
+                    same = shared.setdefault(cohort, SharedSamples(n_boot, level=level))
+                    if same.accepts(fa) and same.accepts(fb):
+                        result = same.compare(metric, fa, fb)
+                    else:
+                        result = compare_runs(metric, fa, fb, n_boot=n_boot, level=level, interval=False, prepared=True)
+                except FdrbenchError as exc:
+                    # e.g. a protocol the installed task no longer defines: the rank falls back to CIs
+                    pairs.append({**ids, "separated": None, "error": str(exc)})
+                    bar.advance()
+                    continue
+                pairs.append({**ids, **summary(result), "n_boot": n_boot, "level": level})
+                bar.advance()
+    pairs.sort(key=pair_key)
+    return pairs, missing
+
+
+def build_index(results_root: Path, previous: dict | None = None, pairs: bool = True, progress: bool = False) -> dict:
+    """The index of every run under ``results_root``; paired tests computed unless ``pairs`` is False."""
+    results_root = Path(results_root)
+    entries, unreadable = [], []
+    for run_dir in find_runs(results_root):
+        try:
+            entries.append(summarise(results_root, run_dir))
+        except FdrbenchError as exc:
+            unreadable.append({"path": run_dir.relative_to(results_root).as_posix(), "reason": str(exc), "sha256": _hashes(run_dir)})
+    _official_flags(entries)
+    found, missing = compute_pairs(results_root, entries, (previous or {}).get("pairs") or [], compute=pairs, progress=progress)
+    index = {"schema": SCHEMA, "runs": entries, "unreadable": unreadable, "pairs": found}
+    if missing:
+        index["missing_pairs"] = len(missing)
+    return index
+
+
+def read_index(results_root: Path) -> dict | None:
+    path = Path(results_root) / INDEX_NAME
+    if not path.is_file():
+        return None
+    try:
+        index = json.loads(path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return index if isinstance(index, dict) and index.get("schema") == SCHEMA else None
+
+
+def write_index(results_root: Path, index: dict) -> Path:
+    path = Path(results_root) / INDEX_NAME
+    write_json_atomic(path, index)
+    return path
+
+
+def update_index(results_root: Path, progress: bool = False) -> Path:
+    """Rebuild ``index.json`` on disk, reusing the paired results of unchanged runs."""
+    return write_index(results_root, build_index(results_root, read_index(results_root), pairs=True, progress=progress))
+
+
+def _hashes(run_dir: Path) -> dict[str, str | None]:
+    return {"manifest": _sha256(run_dir / MANIFEST), "scores": _sha256(run_dir / SCORES) if (run_dir / SCORES).is_file() else None}
+
+
+def current_hashes(results_root: Path) -> dict[str, dict[str, str | None]]:
+    """``{run path: {"manifest": sha, "scores": sha or None}}`` for every run folder."""
+    return {run_dir.relative_to(results_root).as_posix(): _hashes(run_dir) for run_dir in find_runs(results_root)}
+
+
+@dataclass
+class Loaded:
+    """The index the app shows, and why it is not the file on disk when it is not."""
+
+    index: dict
+    stale: list[str] = field(default_factory=list)
+
+
+def load_index(results_root: Path) -> Loaded:
+    """The on-disk index when it matches the run folders; else a fresh one built in memory.
+
+    Reads only ``index.json``, manifests and scores (never predictions): paired results that
+    are missing from the file are left out and the ranks fall back to confidence intervals.
+    """
+    results_root = Path(results_root)
+    stored = read_index(results_root)
+    if stored is not None:
+        indexed = {r["path"]: r.get("sha256") for r in [*(stored.get("runs") or []), *(stored.get("unreadable") or [])]}
+        if indexed == current_hashes(results_root) and not stored.get("missing_pairs"):
+            return Loaded(stored)
+    index = build_index(results_root, stored, pairs=False)
+    why = "no index.json" if stored is None else "index.json is out of date with the run folders"
+    notes = [why]
+    if index.get("missing_pairs"):
+        notes.append(f"{index['missing_pairs']} paired tests are not computed, so those ties use confidence intervals")
+    return Loaded(index, notes)
+
+
+def index_problems(results_root: Path) -> list[str]:
+    """Why ``index.json`` is not an exact, complete index of the run folders (empty when it is)."""
+    stored = read_index(results_root)
+    if stored is None:
+        return [f"{Path(results_root) / INDEX_NAME} is missing or unreadable; rebuild it with `fdrbench leaderboard --rebuild-index`"]
+    fresh = build_index(results_root, stored, pairs=False)
+    problems = []
+    if fresh.get("missing_pairs"):
+        problems.append(f"{fresh['missing_pairs']} paired tests are missing from the index")
+    for key in ("runs", "unreadable", "pairs"):
+        if json.loads(json.dumps(fresh.get(key))) != stored.get(key):
+            problems.append(f"index.json '{key}' does not match the run folders")
+    if problems:
+        problems.append("rebuild it with `fdrbench leaderboard --rebuild-index` (or submit runs with `fdrbench submit`)")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m fdrbench.leaderboard.index", description="Rebuild results/index.json.")
+    parser.add_argument("results", nargs="?", type=Path, default=Path("results"))
+    args = parser.parse_args(argv)
+    print(f"wrote {update_index(args.results, progress=True)}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,1 @@
+"""The leaderboard's pages; each module's ``render(ctx)`` draws one page with Streamlit."""

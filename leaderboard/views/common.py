@@ -1,0 +1,120 @@
+"""What every page shares: the app context, cached loaders and safe text helpers.
+
+Loaders are cached on the identity of the files they read (hashes for the index, size and
+modification time for predictions), so a page reflects the folder as it is on each rerun
+without re-reading what did not change.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from fdrbench.leaderboard import data
+from fdrbench.leaderboard.index import INDEX_NAME, current_hashes, load_index
+from fdrbench.leaderboard.launch import DATA_DIRS_ENV, RESULTS_ENV
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~:$&=^])")
+
+
+def escape_markdown(text: object) -> str:
+    """``text`` with every character Markdown (or Streamlit's directives) would interpret escaped."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(text))
+
+
+@dataclass
+class Context:
+    root: Path
+    data_dirs: dict[str, str]
+    index: dict
+    stale: list[str]
+
+    @property
+    def runs(self) -> list[dict]:
+        return self.index.get("runs") or []
+
+    def tasks(self) -> list[str]:
+        return sorted({r["task"] for r in self.runs})
+
+    def runs_of(self, task: str) -> list[dict]:
+        return sorted((r for r in self.runs if r["task"] == task), key=lambda r: (r["model"], r["run_id"]))
+
+    def find(self, path: str) -> dict | None:
+        return next((r for r in self.runs if r["path"] == path), None)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _index(root: str, stamp: str) -> tuple[dict, list[str]]:
+    loaded = load_index(Path(root))
+    return loaded.index, loaded.stale
+
+
+def _stamp(root: Path) -> str:
+    digest = hashlib.sha256()
+    index_file = root / INDEX_NAME
+    if index_file.is_file():
+        digest.update(index_file.read_bytes())
+    for path, hashes in sorted(current_hashes(root).items()):
+        digest.update(f"{path}:{hashes['manifest']}:{hashes['scores']}\n".encode())
+    return digest.hexdigest()
+
+
+def context() -> Context:
+    """The results folder and data folders the launcher set, and the index of that folder."""
+    root = Path(os.environ.get(RESULTS_ENV) or "results").resolve()
+    dirs = data.data_dirs_from_env(os.environ.get(DATA_DIRS_ENV))
+    if not root.is_dir():
+        return Context(root, dirs, {"runs": [], "pairs": [], "unreadable": []}, [f"results folder {root} not found"])
+    index, stale = _index(str(root), _stamp(root))
+    return Context(root, dirs, index, stale)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def scores(root: str, path: str, sha: str) -> dict:
+    return data.scores(Path(root), path)
+
+
+def run_scores(ctx: Context, run: dict) -> dict:
+    return scores(str(ctx.root), run["path"], run["sha256"]["scores"])
+
+
+@st.cache_data(show_spinner="Loading predictions…", max_entries=16)
+def _predictions(root: str, path: str, stamp: str) -> pd.DataFrame:
+    return data.predictions_table(Path(root), path)
+
+
+def predictions(ctx: Context, run: dict) -> pd.DataFrame:
+    return _predictions(str(ctx.root), run["path"], data.predictions_stamp(ctx.root, run["path"]))
+
+
+@st.cache_data(show_spinner="Computing curves…", max_entries=32)
+def _curves(root: str, path: str, protocol: str, stamp: str) -> dict | None:
+    return data.curves(Path(root), path, protocol)
+
+
+def curves(ctx: Context, run: dict, protocol: str) -> dict | None:
+    return _curves(str(ctx.root), run["path"], protocol, data.predictions_stamp(ctx.root, run["path"]))
+
+
+def pick_run(label: str, runs: list[dict], key: str, default_path: str | None = None) -> dict:
+    """A selectbox over runs (plain-text labels) that remembers the choice under ``key``."""
+    from fdrbench.leaderboard.tables import run_label
+
+    paths = [r["path"] for r in runs]
+    index = paths.index(default_path) if default_path in paths else 0
+    chosen = st.selectbox(label, paths, index=index, key=key, format_func=lambda p: run_label(runs[paths.index(p)]))
+    return runs[paths.index(chosen)]
+
+
+def empty_results(ctx: Context) -> bool:
+    """Say so and return True when there is nothing to show."""
+    if ctx.runs:
+        return False
+    st.info(f"No runs under {ctx.root} yet. Submit one with `fdrbench submit RUN_DIR --results {ctx.root}`.")
+    return True

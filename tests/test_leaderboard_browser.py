@@ -1,0 +1,148 @@
+"""The leaderboard in a real browser: ``fdrbench leaderboard`` serves, headless Chromium renders.
+
+Skipped where Chromium is not installed (``apt-get install chromium``; ``.ci/run`` installs it,
+so CI always runs it). Screenshots of the overview and the explorer are saved under
+``build/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+
+from .conftest import REPO
+from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = REPO / "build" / "screenshots"
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium); CI installs it"),
+]
+FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--virtual-time-budget=15000",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(leaderboard_results, tmp_path):  # noqa: F811
+    """``fdrbench leaderboard`` on a free port; the process becomes Streamlit's, stopped by its pid."""
+    root, runs = leaderboard_results
+    port = free_port()
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed in teardown
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fdrbench", "leaderboard", "--results", str(root), "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        env=os.environ.copy(),
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"the server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
+            time.sleep(0.5)
+        yield url, runs
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
+def chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    with tempfile.TemporaryDirectory() as profile:
+        return subprocess.run(
+            [CHROMIUM, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=timeout, check=False
+        )
+
+
+def visible_text(dom: str) -> str:
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", dom, flags=re.S)
+    return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", body)))
+
+
+def wait_for(url: str, needles: list[str], timeout: float = 180) -> tuple[str, str]:
+    """Dump the rendered DOM until every needle is in its text; returns (dom, text)."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    while time.monotonic() < deadline:
+        dom = chromium("--dump-dom", url).stdout
+        text = visible_text(dom)
+        if all(n in text for n in needles):
+            return dom, text
+        time.sleep(1)
+    missing = [n for n in needles if n not in text]
+    raise AssertionError(f"{url} never showed {missing}; last text: {text[-1500:]}")
+
+
+def screenshot(url: str, name: str, attempts: int = 6) -> Path:
+    """A 1400x2000 screenshot, retried while the page is still blank (a render caught too early)."""
+    from PIL import Image
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    for _ in range(attempts):
+        chromium(f"--screenshot={path}", "--window-size=1400,2000", "--virtual-time-budget=20000", url)
+        if path.is_file() and (np.asarray(Image.open(path).convert("L")) < 128).mean() > 0.003:
+            return path
+    raise AssertionError(f"{url}: every screenshot came out blank")
+
+
+def test_overview_and_explorer_render_in_a_real_browser(server):
+    url, runs = server
+    _, text = wait_for(f"{url}/?page=overview", ["Leaderboard overview", "spectral", "hashdet", "textonly", "Rank = 1 +"])
+    assert "Not ranked with the table above" in text
+    assert "5 runs on 1 benchmarks" in text
+    overview = screenshot(f"{url}/?page=overview", "overview")
+
+    hashdet = runs["hashdet"].relative_to(runs["hashdet"].parents[2]).as_posix()
+    explorer_url = f"{url}/?page=explorer&run={quote(hashdet)}"
+    dom, text = wait_for(
+        explorer_url,
+        ["Per-sample explorer", "Model explanation", "Reference explanation", "sample: diffusion/0_real/diffusion_real_0000.png"],
+    )
+    assert "<script>alert(1)</script>" in text  # shown as text ...
+    assert "<script>alert(1)</script>" not in dom  # ... never as markup
+    assert "example.invalid" not in " ".join(re.findall(r"<img[^>]*>", dom))
+    assert "240 of 240 samples match." in text
+    explorer = screenshot(explorer_url, "explorer")
+    assert overview.stat().st_size > 0 and explorer.stat().st_size > 0
