@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.task import Aggregate, Task
+from fdrbench.task import Aggregate, Protocol, Task
 from fdrbench.types import FAKE, REAL, Reference, Sample
 
 MMFR_SETS = ("stablediffusion", "dalle3", "if", "midjourney", "kandinsky", "pixart", "flux", "gpt4o", "styleganxl", "gigagan")
@@ -123,6 +123,17 @@ class MMFREval(Task):
     splits = ("test",)
     default_split = "test"
     download_hint = DOWNLOAD_HINT
+    has_reference_text = True
+
+    def option_names(self) -> tuple[str, ...]:
+        """``clip_path``: the CLIP folder whose text tower gives the paper protocol's CSS."""
+        return ("clip_path",)
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: FakeReasoning's own evaluation (CSS needs ``clip_path``)."""
+        from fdrbench.tasks.paper_protocols import mmfr_paper
+
+        return {**super().protocols(), "paper": mmfr_paper(clip_path=self.options.get("clip_path"))}
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
         reference = Reference(text=reference_text(attributes), parts={"attributes": attributes}) if attributes else Reference()
