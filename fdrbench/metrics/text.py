@@ -123,10 +123,19 @@ def _column(frame: Frame, rows: list[int], values: list[float]) -> np.ndarray:
     return col
 
 
-def _word_tokens(frame: Frame) -> Callable[[str], list[str]]:
+def _word_tokens(frame: Frame, rows: list[int]) -> tuple[dict[int, list[str]], dict[int, list[list[str]]]]:
+    """Word tokens of the explanations of ``rows`` and of every reference, computed once per frame
+    (BLEU, METEOR and CIDEr share them)."""
     from fdrbench.metrics.lexical import word_tokenizer
 
-    return word_tokenizer(str(_opt(frame, "bleu_tokenizer", "treebank")), bool(_opt(frame, "text_lowercase", False)))
+    key = "text_word_tokens"
+    if key not in frame.columns:
+        tokenize = word_tokenizer(str(_opt(frame, "bleu_tokenizer", "treebank")), bool(_opt(frame, "text_lowercase", False)))
+        hyps = {i: tokenize(frame.columns[_HYP][i]) for i in _todo(frame)}
+        refs = {i: [tokenize(r) for r in frame.columns[_REFS][i]] for i in np.flatnonzero(frame.columns[_VALID])}
+        frame.columns[key] = np.array([(hyps, refs)], dtype=object)
+    hyps, refs = frame.columns[key][0]
+    return {i: hyps[i] for i in rows}, refs
 
 
 # --------------------------------------------------------------------------- per-sample scores
@@ -136,9 +145,9 @@ def _word_tokens(frame: Frame) -> Callable[[str], list[str]]:
 def _fill_bleu(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.lexical import bleu_all, smoothing
 
-    tokenize = _word_tokens(frame)
+    hyps, refs = _word_tokens(frame, rows)
     smooth = smoothing(frame.options.get("bleu_smoothing"))
-    scores = [bleu_all([tokenize(r) for r in frame.columns[_REFS][i]], tokenize(frame.columns[_HYP][i]), smooth) for i in rows]
+    scores = [bleu_all(refs[i], hyps[i], smooth) for i in rows]
     matrix = np.array(scores, dtype=float).reshape(len(rows), 4)
     return {name: _column(frame, rows, list(matrix[:, k])) for k, name in enumerate(BLEU_NAMES)}
 
@@ -159,8 +168,8 @@ def _fill_meteor(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     reason = wordnet_status()
     if reason is not None:
         raise _Unavailable(reason)
-    tokenize = _word_tokens(frame)
-    values = [meteor([tokenize(r) for r in frame.columns[_REFS][i]], tokenize(frame.columns[_HYP][i])) for i in rows]
+    hyps, refs = _word_tokens(frame, rows)
+    values = [meteor(refs[i], hyps[i]) for i in rows]
     return {"meteor": _column(frame, rows, values)}
 
 
@@ -168,12 +177,11 @@ def _fill_meteor(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
 def _fill_cider(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.cider import cider_d, document_frequency
 
-    tokenize = _word_tokens(frame)
-    lower = lambda text: tokenize(text.lower())  # noqa: E731 - CIDEr compares lower-cased n-grams
-    valid = np.flatnonzero(frame.columns[_VALID])
-    ref_tokens = {i: [lower(r) for r in frame.columns[_REFS][i]] for i in valid}
+    hyps, refs = _word_tokens(frame, rows)
+    lower = lambda tokens: [t.lower() for t in tokens]  # noqa: E731 - CIDEr compares lower-cased n-grams
+    ref_tokens = {i: [lower(r) for r in texts] for i, texts in refs.items()}
     df = document_frequency(list(ref_tokens.values()))
-    values = [cider_d(lower(frame.columns[_HYP][i]), ref_tokens[i], df, len(ref_tokens)) for i in rows]
+    values = [cider_d(lower(hyps[i]), ref_tokens[i], df, len(ref_tokens)) for i in rows]
     return {"cider": _column(frame, rows, values)}
 
 
