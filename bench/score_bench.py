@@ -27,7 +27,16 @@ STARTED = time.perf_counter()
 
 METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l", "css")
 ATTRIBUTES = ("lighting and shadows", "image edges", "image texture", "image quality", "semantic rationality")
-SUBJECTS = ("the face", "the left hand", "the background wall", "the sky", "the hair", "the table surface", "the window", "the text on the sign")
+SUBJECTS = (
+    "the face",
+    "the left hand",
+    "the background wall",
+    "the sky",
+    "the hair",
+    "the table surface",
+    "the window",
+    "the text on the sign",
+)
 OBSERVATIONS = (
     "shows {adj} transitions that do not follow the light source",
     "has {adj} boundaries where the object meets the background",
@@ -130,7 +139,9 @@ def main() -> None:
             results.append(result)
             print(json.dumps(result), flush=True)
     for r in results:
-        print(f"{r['phase']:>8}: {r['wall_s']:7.1f} s wall ({r['score_s']:.1f} s scoring) for {r['n']} explanations of ~{r['mean_explanation_words']:.0f} words")
+        print(
+            f"{r['phase']:>8}: {r['wall_s']:7.1f} s wall ({r['score_s']:.1f} s scoring) for {r['n']} explanations of ~{r['mean_explanation_words']:.0f} words"
+        )
 
 
 if __name__ == "__main__":

@@ -10,31 +10,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fdrbench.task import DETECTION_METRICS as BASE_DETECTION_METRICS
 from fdrbench.task import STRICT_DESCRIPTION, Protocol
 
 if TYPE_CHECKING:  # pragma: no cover
     from fdrbench.task import Task
 
-BINARY_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "real_accuracy",
-    "fake_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "ap",
-    "roc_auc",
+CALIBRATION_METRICS = ("ece", "ece_em", "mce", "brier", "nll")
+#: the engine's first detection list (accuracy ... roc_auc) and the threshold-free rates added since
+DETECTION_METRICS = (
+    *(m for m in BASE_DETECTION_METRICS if m not in CALIBRATION_METRICS and m != "failure_rate"),
     "eer",
     "tpr_at_1pct_fpr",
     "tpr_at_5pct_fpr",
-    "ece",
-    "ece_em",
-    "mce",
-    "brier",
-    "nll",
-    "failure_rate",
 )
+BINARY_METRICS = (*DETECTION_METRICS, *CALIBRATION_METRICS, "failure_rate")
 TERNARY_METRICS = (
     "ternary_accuracy",
     "macro_recall",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
+from fdrbench.protocols import LOCALIZATION_METRICS, TERNARY_METRICS
 from fdrbench.task import Aggregate, Protocol
 from fdrbench.tasks import verdicts
 from fdrbench.types import Prediction, label_of_class
@@ -137,22 +138,7 @@ def loki_paper(category_key: str = "category", asks_fake: Callable[[dict], bool]
 
 # --------------------------------------------------------------------------- SID-Set (SIDA) and So-Fake
 
-THREE_WAY_METRICS = (
-    "ternary_accuracy",
-    "macro_recall",
-    "macro_f1",
-    "real_recall",
-    "full_synthetic_recall",
-    "tampered_recall",
-    "real_f1",
-    "full_synthetic_f1",
-    "tampered_f1",
-    "failure_rate",
-    "giou",
-    "ciou",
-    "pixel_f1",
-    "pixel_auc",
-)
+THREE_WAY_METRICS = (*TERNARY_METRICS, "failure_rate", *LOCALIZATION_METRICS)
 SIDSET_DESCRIPTION = (
     "SIDA's evaluation on SID-Set: three-way class (from the stated class where the output says one), "
     "per-class accuracy (= recall) and one-vs-rest F1, overall accuracy as the mean class accuracy "

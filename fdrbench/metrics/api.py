@@ -17,36 +17,13 @@ from typing import Any
 import numpy as np
 
 from fdrbench.errors import FdrbenchError
+from fdrbench.protocols import CALIBRATION_METRICS, DETECTION_METRICS, LOCALIZATION_METRICS, TERNARY_METRICS, TEXT_METRICS
 
-DETECTION = (
-    "accuracy",
-    "balanced_accuracy",
-    "real_accuracy",
-    "fake_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "ap",
-    "roc_auc",
-    "eer",
-    "tpr_at_1pct_fpr",
-    "tpr_at_5pct_fpr",
-    "failure_rate",
-)
-CALIBRATION = ("ece", "ece_em", "mce", "brier", "nll")
-TERNARY = (
-    "ternary_accuracy",
-    "macro_recall",
-    "macro_f1",
-    "real_recall",
-    "full_synthetic_recall",
-    "tampered_recall",
-    "real_f1",
-    "full_synthetic_f1",
-    "tampered_f1",
-)
-LOCALIZATION = ("giou", "ciou", "pixel_f1", "pixel_auc")
-TEXT = ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l", "css", "meteor", "cider")
+DETECTION = (*DETECTION_METRICS, "failure_rate")
+CALIBRATION = CALIBRATION_METRICS
+TERNARY = TERNARY_METRICS
+LOCALIZATION = LOCALIZATION_METRICS
+TEXT = TEXT_METRICS
 
 
 def _column(values: Sequence | None, n: int, name: str) -> list:

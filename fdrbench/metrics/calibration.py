@@ -147,40 +147,23 @@ def _nll_details(frame: Frame, rows: np.ndarray) -> dict:
     return {"log_loss_nats": float(log_loss(frame.y[rows], frame.p[rows])), "eps": NLL_EPS, "value": "1 - exp(-log_loss_nats)"}
 
 
+def _lower_is_better(name: str, fn, description: str, details) -> Metric:
+    return Metric(name, fn, description, needs_p=True, higher_is_better=False, details=details)
+
+
 METRICS = {
     m.name: m
     for m in (
-        Metric(
-            "ece",
-            _binned(ece, "ece"),
-            "expected calibration error of p_fake, equal-width bins (count in the details)",
-            needs_p=True,
-            higher_is_better=False,
-            details=_reliability_details("ece"),
+        *(
+            _lower_is_better(name, _binned(fn, name), description, _reliability_details(name))
+            for name, fn, description in (
+                ("ece", ece, "expected calibration error of p_fake, equal-width bins (count in the details)"),
+                ("ece_em", ece, "expected calibration error of p_fake, equal-mass bins (count in the details)"),
+                ("mce", mce, "largest calibration gap of any ece bin"),
+            )
         ),
-        Metric(
-            "ece_em",
-            _binned(ece, "ece_em"),
-            "expected calibration error of p_fake, equal-mass bins (count in the details)",
-            needs_p=True,
-            higher_is_better=False,
-            details=_reliability_details("ece_em"),
-        ),
-        Metric(
-            "mce",
-            _binned(mce, "mce"),
-            "largest calibration gap of any ece bin",
-            needs_p=True,
-            higher_is_better=False,
-            details=_reliability_details("mce"),
-        ),
-        Metric(
-            "nll",
-            lambda frame, idx: nll(frame.y[idx], frame.p[idx]),
-            "log loss of p_fake as 1 - exp(-nats), in [0, 1]",
-            needs_p=True,
-            higher_is_better=False,
-            details=_nll_details,
+        _lower_is_better(
+            "nll", lambda frame, idx: nll(frame.y[idx], frame.p[idx]), "log loss of p_fake as 1 - exp(-nats), in [0, 1]", _nll_details
         ),
         Metric(
             "brier", lambda frame, idx: brier(frame.y[idx], frame.p[idx]), "Brier score of p_fake", needs_p=True, higher_is_better=False

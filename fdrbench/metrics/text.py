@@ -322,19 +322,12 @@ METRICS: dict[str, Metric] = {
             for k, name in enumerate(BLEU_NAMES)
         ),
         Metric("rouge_l", _mean_of("rouge_l"), "ROUGE-L F-measure (rouge-score)", prepare=_fill_rouge, details=_rouge_details),
-        Metric(
-            "css",
-            _mean_of("css", clip=True),
-            "cosine similarity of explanation and reference sentence embeddings",
-            prepare=_fill_css,
-            details=_info_details("css_info"),
-        ),
-        Metric(
-            "bertscore_f1",
-            _mean_of("bertscore_f1", clip=True),
-            "BERTScore F1 (bert-score, no baseline rescaling)",
-            prepare=_fill_bertscore,
-            details=_info_details("bertscore_info"),
+        *(
+            Metric(name, _mean_of(name, clip=True), description, prepare=fill, details=_info_details(info))
+            for name, fill, info, description in (
+                ("css", _fill_css, "css_info", "cosine similarity of explanation and reference sentence embeddings"),
+                ("bertscore_f1", _fill_bertscore, "bertscore_info", "BERTScore F1 (bert-score, no baseline rescaling)"),
+            )
         ),
         Metric("meteor", _mean_of("meteor"), "METEOR (nltk; needs WordNet)", prepare=_fill_meteor, details=_meteor_details),
         Metric(
