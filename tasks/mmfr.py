@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.task import Aggregate, Protocol, Task
+from fdrbench.task import HEADLINE_METRICS, Aggregate, Protocol, Task
 from fdrbench.types import FAKE, REAL, Reference, Sample
 
 MMFR_SETS = ("stablediffusion", "dalle3", "if", "midjourney", "kandinsky", "pixart", "flux", "gpt4o", "styleganxl", "gigagan")
@@ -124,6 +124,7 @@ class MMFREval(Task):
     default_split = "test"
     download_hint = DOWNLOAD_HINT
     has_reference_text = True
+    headline_metrics = (*HEADLINE_METRICS, "bleu1", "rouge_l", "css")
 
     def option_names(self) -> tuple[str, ...]:
         """``clip_path``: the CLIP folder whose text tower gives the paper protocol's CSS."""

@@ -19,6 +19,7 @@ import json
 import sqlite3
 import sys
 from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -150,12 +151,25 @@ def _load(spec: EncoderSpec):
     if memo in _LOADED:
         return _LOADED[memo]
     device = _device(spec.device)
-    if spec.kind == "clip":
-        encode = _clip_encoder(spec, device)
-    else:
-        encode = _sentence_transformers_encoder(spec, device)
+    with quiet_loading():
+        encode = _clip_encoder(spec, device) if spec.kind == "clip" else _sentence_transformers_encoder(spec, device)
     _LOADED[memo] = encode
     return encode
+
+
+@contextmanager
+def quiet_loading():
+    """No weight-loading progress bar in the middle of a scores table."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        yield
+        return
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        hf_logging.enable_progress_bar()
 
 
 def _sentence_transformers_encoder(spec: EncoderSpec, device: str):

@@ -231,7 +231,7 @@ def _num_layers(path: str) -> int:
 def _fill_bertscore(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from bert_score import score
 
-    from fdrbench.metrics.embeddings import EncoderUnavailable, bundled_minilm_path
+    from fdrbench.metrics.embeddings import EncoderUnavailable, bundled_minilm_path, quiet_loading
 
     try:
         path = str(frame.options.get("bertscore_model") or bundled_minilm_path())
@@ -243,15 +243,16 @@ def _fill_bertscore(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     values: list[float] = []
     info = {"model": Path(path).name, "num_layers": layers, "rescale_with_baseline": False}
     if rows:
-        (_, _, f1), hash_code = score(
-            [frame.columns[_HYP][i] for i in rows],
-            [list(frame.columns[_REFS][i]) for i in rows],
-            model_type=path,
-            num_layers=layers,
-            batch_size=64,
-            device=frame.options.get("css_device"),
-            return_hash=True,
-        )
+        with quiet_loading():
+            (_, _, f1), hash_code = score(
+                [frame.columns[_HYP][i] for i in rows],
+                [list(frame.columns[_REFS][i]) for i in rows],
+                model_type=path,
+                num_layers=layers,
+                batch_size=64,
+                device=frame.options.get("css_device"),
+                return_hash=True,
+            )
         values = [float(v) for v in f1]
         info["hash"] = hash_code.replace(path, Path(path).name)
     frame.columns["bertscore_info"] = np.array([json.dumps(info)])
