@@ -104,6 +104,13 @@ def test_missing_explanations_references_and_libraries():
     assert none["bleu1"] is None and none["details"]["bleu1"] == {"unavailable": "the detector gives no explanations"}
     no_ref = text_scores(["x"], [None], metrics=["rouge_l"])
     assert no_ref["details"]["rouge_l"] == {"unavailable": "no sample has a reference text"}
+    from fdrbench.errors import ResultsError
+    from fdrbench.metrics.api import build_records, score
+
+    records = build_records([1], [1], explanations=["x"], references=["y"])
+    records[0]["truth"]["reference"] = {"texts": [3]}
+    with pytest.raises(ResultsError, match="sample '000000000': truth.reference texts must be strings"):
+        score(["bleu1"], records)
 
 
 def test_meteor_is_unavailable_without_wordnet_never_zero(monkeypatch):

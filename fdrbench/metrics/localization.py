@@ -100,17 +100,6 @@ def pixel_counts(truth: np.ndarray, pred: np.ndarray) -> tuple[int, int, int, in
     return inter, union, union - int(np.count_nonzero(truth)), union - int(np.count_nonzero(pred))
 
 
-def image_iou(truth: np.ndarray, pred: np.ndarray) -> float:
-    inter, union, _, _ = pixel_counts(truth, pred)
-    return 1.0 if union == 0 else inter / union
-
-
-def image_f1(truth: np.ndarray, pred: np.ndarray) -> float:
-    inter, _, fp, fn = pixel_counts(truth, pred)
-    den = 2 * inter + fp + fn
-    return 1.0 if den == 0 else 2 * inter / den
-
-
 def image_auc(truth: np.ndarray, scores: np.ndarray) -> float:
     """Pixel ROC AUC (ties count half); NaN when the truth is all tampered or all intact."""
     t = truth.ravel()
@@ -131,13 +120,19 @@ def image_scores(truth: np.ndarray, pred: np.ndarray, score_map: np.ndarray | No
     truth = resize_mask(truth, shape)
     pred = resize_mask(pred, shape)
     inter, union, fp, fn = pixel_counts(truth, pred)
-    scores = resize_scores(score_map, shape) if score_map is not None else pred.astype(float)
+    if score_map is not None:
+        auc = image_auc(truth, resize_scores(score_map, shape))
+    else:
+        # a binary score ranks with ties: the Mann-Whitney AUC reduces to (TPR + TNR) / 2
+        n_pos = inter + fn
+        n_neg = truth.size - n_pos
+        auc = float("nan") if n_pos == 0 or n_neg == 0 else (inter / n_pos + 1.0 - fp / n_neg) / 2.0
     return {
         "inter": inter,
         "union": union,
         "iou": 1.0 if union == 0 else inter / union,
         "f1": 1.0 if 2 * inter + fp + fn == 0 else 2 * inter / (2 * inter + fp + fn),
-        "auc": image_auc(truth, scores),
+        "auc": auc,
     }
 
 

@@ -33,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from fdrbench.errors import ResultsError
 from fdrbench.metrics.frame import Frame, Metric
 
 BLEU_NAMES = ("bleu1", "bleu2", "bleu3", "bleu4")
@@ -48,7 +49,10 @@ def _pairs(frame: Frame) -> str | None:
         hyps, refs = [], []
         for record, pred in zip(frame.records, frame.predictions, strict=True):
             reference = (record.get("truth") or {}).get("reference") or {}
-            texts = [t for t in (reference.get("texts") or ([reference["text"]] if reference.get("text") else [])) if t and t.strip()]
+            given = reference.get("texts") or ([reference["text"]] if reference.get("text") else [])
+            if not isinstance(given, list) or not all(isinstance(t, str) for t in given):
+                raise ResultsError(f"sample {record.get('sample_id')!r}: truth.reference texts must be strings, got {str(given)[:80]}")
+            texts = [t for t in given if t.strip()]
             refs.append(texts)
             hyps.append((pred.explanation or "").strip())
         frame.columns[_HYP] = np.array(hyps, dtype=object)
