@@ -16,6 +16,7 @@ evaluation script builds it. Images without an annotation entry keep an empty re
 from __future__ import annotations
 
 import json
+import os
 import warnings
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -131,10 +132,13 @@ class MMFREval(Task):
         return ("clip_path",)
 
     def protocols(self) -> dict[str, Protocol]:
-        """``strict``, and ``paper``: FakeReasoning's own evaluation (CSS needs ``clip_path``)."""
+        """``strict``, and ``paper``: FakeReasoning's own evaluation. Its CSS needs a CLIP folder:
+        the ``clip_path`` option, else ``$FDRBENCH_CLIP_PATH`` (so a stored run can be re-scored
+        with CLIP without re-running it); the folder used is recorded in the protocol's options."""
         from fdrbench.tasks.paper_protocols import mmfr_paper
 
-        return {**super().protocols(), "paper": mmfr_paper(clip_path=self.options.get("clip_path"))}
+        clip_path = self.options.get("clip_path") or os.environ.get("FDRBENCH_CLIP_PATH") or None
+        return {**super().protocols(), "paper": mmfr_paper(clip_path=clip_path)}
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
         reference = Reference(text=reference_text(attributes), parts={"attributes": attributes}) if attributes else Reference()

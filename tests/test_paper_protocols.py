@@ -144,8 +144,11 @@ def test_mmfr_paper_excludes_failures_and_scores_the_reasoning():
     assert parsed.label == 0 and parsed.explanation == "The texture looks real." and parsed.parse_ok
 
 
-def test_mmfr_task_option_sets_the_clip_folder():
+def test_mmfr_task_option_sets_the_clip_folder(monkeypatch):
     task = MMFREval(clip_path="/models/clip-vit-large-patch14-336")
+    assert task.protocols()["paper"].options["css_model"] == "/models/clip-vit-large-patch14-336"
+    monkeypatch.setenv("FDRBENCH_CLIP_PATH", "/elsewhere/clip")
+    assert MMFREval().protocols()["paper"].options["css_model"] == "/elsewhere/clip"
     assert task.protocols()["paper"].options["css_model"] == "/models/clip-vit-large-patch14-336"
     assert set(task.protocols()) == {"strict", "paper"}
     assert "bleu4" in task.protocols()["strict"].metrics and "giou" not in task.protocols()["strict"].metrics

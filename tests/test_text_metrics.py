@@ -242,3 +242,16 @@ def test_bertscore_with_the_bundled_minilm():
 def test_word_tokenizer_rejects_unknown_names():
     with pytest.raises(ValueError, match="bleu_tokenizer"):
         word_tokenizer("spacy")
+
+
+def test_mmfr_paper_protocol_scores_css_with_the_given_clip_folder(tiny_clip):
+    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.tasks.mmfr import MMFREval
+
+    folder, _ = tiny_clip
+    answer = "<REASONING>w1 w2 w3</REASONING><CONCLUSION>This image is fake.</CONCLUSION>"
+    truth = {"label": 1, "group": {"generator": "flux"}, "reference": {"text": "w1 w2 w3"}}
+    records = [{"sample_id": "a", "label": 1, "raw_output": answer, "truth": truth}]
+    block = score_records(records, MMFREval(clip_path=str(folder)), ["paper"], ScoreSettings(n_boot=0))["paper"]
+    assert block["overall"]["css"]["value"] == pytest.approx(1.0, abs=1e-5)
+    assert block["details"]["css"]["encoder"] == "clip" and block["details"]["css"]["max_tokens"] == 77
