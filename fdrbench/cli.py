@@ -166,6 +166,26 @@ def show(
     print_scores(scores, protocols=protocol or None, groups=groups)
 
 
+@app.command()
+@handle_errors
+def compare(
+    runs: list[Path] = typer.Argument(..., help="Two or more run folders; each is compared with the first."),
+    protocol: str = typer.Option("strict", "--protocol", "-p", help="Protocol to score both runs under."),
+    metric: list[str] | None = typer.Option(None, "--metric", help="Metric(s) to compare; default the protocol's."),
+    n_boot: int = typer.Option(1000, min=0, help="Paired bootstrap resamples."),
+    seed: int = typer.Option(0, help="Bootstrap seed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
+) -> None:
+    """Paired comparison of runs on their shared samples: bootstrap CI of each difference, McNemar for accuracy."""
+    from fdrbench.compare import compare_runs, print_comparison
+
+    result = compare_runs(runs, protocol, metric or None, n_boot, seed)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+    else:
+        print_comparison(result)
+
+
 @app.command("list")
 @handle_errors
 def list_cmd(kind: str = typer.Argument(..., help="models (adapters) or tasks")) -> None:

@@ -56,6 +56,8 @@ def build_frame(records: Iterable[dict], protocol: Protocol, group_keys: Sequenc
     ids, y, yhat, p, failed, cls_true, cls_pred = [], [], [], [], [], [], []
     groups: dict[str, list] = {key: [] for key in group_keys}
     kept: list[dict] = []
+    predictions: list[Prediction] = []
+    keep_fallback = protocol.failure_policy == "fallback"
     for record in rows:
         sid = record["sample_id"]
         truth = record.get("truth")
@@ -63,15 +65,20 @@ def build_frame(records: Iterable[dict], protocol: Protocol, group_keys: Sequenc
             raise ResultsError(f"prediction for sample {sid!r} has no valid 'truth.label' (0 real / 1 fake)")
         pred = Prediction.from_dict(record, where=f"sample {sid!r}")
         if protocol.reparse is not None:
-            pred = protocol.reparse(pred)
+            pred = protocol.reparse(pred, truth) if protocol.reparse_truth else protocol.reparse(pred)
         label = int(truth["label"])
+        usable = not pred.failed or (keep_fallback and pred.label is not None)
+        if not usable:
+            # no verdict: its class, explanation and mask do not count either
+            pred = replace(pred, cls=None, explanation=None, mask=None)
         ids.append(sid)
         y.append(label)
         failed.append(pred.failed)
-        yhat.append(1 - label if pred.failed else int(pred.label))
+        yhat.append(int(pred.label) if usable else 1 - label)
         p.append(np.nan if pred.p_fake is None else pred.p_fake)
         cls_true.append(truth.get("cls"))
         cls_pred.append(pred.cls)
+        predictions.append(pred)
         for key in group_keys:
             groups[key].append((truth.get("group") or {}).get(key))
         kept.append(record)
@@ -97,6 +104,7 @@ def build_frame(records: Iterable[dict], protocol: Protocol, group_keys: Sequenc
         cls_pred=np.asarray(cls_pred, dtype=object),
         records=kept,
         options=dict(protocol.options),
+        predictions=predictions,
     )
     included = ~failed_arr if protocol.failure_policy == "exclude" else np.ones(len(ids), dtype=bool)
     return ScoredFrame(frame, included, {k: np.asarray(v, dtype=object) for k, v in groups.items()})
@@ -110,8 +118,8 @@ class _Scope:
         self.replicates: dict[str, np.ndarray] = {}
         self.n = int(len(rows))
         frame = scored.frame
-        self.n_fake = int(frame.y[rows].sum())
         scored_rows = rows[scored.included[rows]]
+        self.n_fakes = int(np.sum(frame.y[scored_rows] == 1))
         for metric in metrics:
             use = rows if metric.name in ALL_ROW_METRICS else scored_rows
             self.values[metric.name] = metric.value(frame, use)
@@ -142,6 +150,7 @@ def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings
             metric.prepare(frame)
     everything = frame.all_rows()
     overall = _Scope(scored, everything, metrics, settings, f"{protocol.name}/overall")
+    details = _details(scored, metrics)
     groups: dict[str, dict] = {}
     sizes: dict[str, dict] = {}
     group_scopes: dict[tuple[str, str], _Scope] = {}
@@ -154,12 +163,16 @@ def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings
             groups[key][str(value)] = scope.block(settings.level)
             sizes[key][str(value)] = scope.n
     aggregates, members_present = {}, {}
-    for name, agg in task.aggregates.items():
-        scopes = [group_scopes[(agg.key, m)] for m in agg.members if (agg.key, m) in group_scopes]
-        if not scopes:
+    for name, agg in {**task.aggregates, **protocol.aggregates}.items():
+        members = agg.members or tuple(groups.get(agg.key, {}))
+        present = [m for m in members if (agg.key, m) in group_scopes]
+        if not present:
             continue
-        members_present[name] = [m for m in agg.members if (agg.key, m) in group_scopes]
-        weights = {"size": [s.n for s in scopes], "fake": [s.n_fake for s in scopes]}.get(agg.weighting)
+        scopes = [group_scopes[(agg.key, m)] for m in present]
+        members_present[name] = present
+        weights = {"size": [s.n for s in scopes], "fakes": [s.n_fakes for s in scopes]}.get(agg.weighting)
+        if weights is not None and sum(weights) == 0:
+            continue
         block = {}
         for metric in metrics:
             values = [s.values[metric.name] for s in scopes]
@@ -177,11 +190,25 @@ def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings
         "n_scored": int(scored.included.sum()),
         "n_missing_p_fake": _missing_p(frame),
         "overall": overall.block(settings.level),
+        "details": details,
         "groups": groups,
         "group_sizes": sizes,
         "aggregates": aggregates,
         "aggregate_members": members_present,
     }
+
+
+def _details(scored: ScoredFrame, metrics: Sequence[Metric]) -> dict:
+    """Structured outputs of the overall scope (and why a metric could not be computed)."""
+    frame = scored.frame
+    rows = frame.all_rows()[scored.included]
+    out: dict[str, dict] = {}
+    for metric in metrics:
+        if metric.name in frame.unavailable:
+            out[metric.name] = {"unavailable": frame.unavailable[metric.name]}
+        elif metric.details is not None and not (metric.needs_p and not frame.has_p) and rows.size:
+            out[metric.name] = metric.details(frame, rows)
+    return out
 
 
 def _missing_p(frame: Frame) -> int:

@@ -40,12 +40,13 @@ class Aggregate:
 
     ``weighting`` is ``macro`` (plain mean of the member groups' metric values, as the papers
     compute their DM/GAN/AVG columns), ``size`` (each member weighted by its sample count) or
-    ``fake`` (weighted by its number of fake samples, as LOKI weights its categories).
+    ``fakes`` (weighted by its number of fake samples, LOKI's total). Empty ``members`` means
+    every value of ``key`` present in the run.
     """
 
     key: str
     members: tuple[str, ...]
-    weighting: Literal["macro", "size", "fake"] = "macro"
+    weighting: Literal["macro", "size", "fakes"] = "macro"
     description: str = ""
 
 
@@ -54,20 +55,27 @@ class Protocol:
     """How predictions become numbers: failure handling, F1 positive class, metric list, re-parsing.
 
     ``reparse`` lets a paper protocol re-derive the verdict from the stored raw output with the
-    paper's own rule, so a protocol can be applied to any stored run without re-running a model.
+    paper's own rule, so a protocol can be applied to any stored run without re-running a model;
+    with ``reparse_truth`` it is called as ``reparse(prediction, truth)`` (rules that depend on
+    the question asked). ``failure_policy``: ``wrong`` (a failed sample counts as wrong),
+    ``exclude`` (left out of every metric but ``failure_rate``) or ``fallback`` (a failed sample
+    keeps the label the re-parse gave it, e.g. a deterministic coin, and is still counted in
+    ``failure_rate``). ``aggregates`` are added to (or replace) the task's for this protocol.
     """
 
     name: str
     description: str
-    failure_policy: Literal["wrong", "exclude"] = "wrong"
+    failure_policy: Literal["wrong", "exclude", "fallback"] = "wrong"
     positive_class: Literal["fake", "real"] = "fake"
     metrics: tuple[str, ...] = DETECTION_METRICS
-    reparse: Callable[[Prediction], Prediction] | None = None
+    reparse: Callable[..., Prediction] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
+    reparse_truth: bool = False
+    aggregates: Mapping[str, Aggregate] = field(default_factory=dict)
 
     def settings(self) -> dict:
         """The protocol as recorded in ``scores.json`` (everything but the callable)."""
-        return {
+        out = {
             "description": self.description,
             "failure_policy": self.failure_policy,
             "positive_class": self.positive_class,
@@ -75,6 +83,11 @@ class Protocol:
             "reparse": getattr(self.reparse, "__qualname__", None) if self.reparse else None,
             "options": dict(self.options),
         }
+        if self.aggregates:
+            out["aggregates"] = {
+                k: {"key": a.key, "members": list(a.members), "weighting": a.weighting} for k, a in self.aggregates.items()
+            }
+        return out
 
 
 STRICT_DESCRIPTION = (
@@ -98,6 +111,10 @@ class Task(ABC):
     splits: tuple[str, ...] = ("test",)
     default_split: str = "test"
     download_hint: str = ""
+    #: the samples carry reference explanations (text metrics join the strict protocol)
+    has_reference_text: bool = False
+    #: tampered samples carry ground-truth masks (localization metrics join the strict protocol)
+    has_masks: bool = False
 
     def __init__(self, **options: Any):
         unknown = set(options) - set(self.option_names())
@@ -134,7 +151,9 @@ class Task(ABC):
 
     def protocols(self) -> dict[str, Protocol]:
         """Scoring presets; ``strict`` always, ``paper`` where the task's paper defines one."""
-        return {"strict": Protocol("strict", STRICT_DESCRIPTION)}
+        from fdrbench.protocols import strict_protocol
+
+        return {"strict": strict_protocol(self)}
 
     # ----------------------------------------------------------------- shared behaviour
 

@@ -30,6 +30,7 @@ class DemoTask(MMFREval):
     splits = ("train", "test")
     default_split = "test"
     download_hint = "the demo builds itself; delete the folder to rebuild it"
+    has_masks = True
 
     def ensure_data(self, data_dir: Path) -> Path:
         """Build the demo on first use (or when the generator version changed)."""

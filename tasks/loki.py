@@ -93,7 +93,7 @@ class Loki(LokiTask):
         "loki_total": Aggregate(
             "category",
             CATEGORIES,
-            weighting="fake",
+            weighting="fakes",
             description=(
                 "LOKI's total: per-category balanced accuracy (mean of fake- and real-image accuracy) "
                 "weighted by each category's number of fake-image questions; read its balanced_accuracy"

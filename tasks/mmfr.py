@@ -21,13 +21,14 @@ non-canonical keys: they are kept, as the script keeps them). Images on disk wit
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
 from fdrbench.paths import safe_join
-from fdrbench.task import Aggregate
+from fdrbench.task import HEADLINE_METRICS, Aggregate, Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     SplitNotFound,
@@ -160,7 +161,18 @@ class MMFREval(DatasetTask):
     splits = ("test",)
     default_split = "test"
     download_hint = DOWNLOAD_HINT
-    extra_options = {"unannotated": "skip"}
+    extra_options = {"unannotated": "skip", "clip_path": None}
+    has_reference_text = True
+    headline_metrics = (*HEADLINE_METRICS, "bleu1", "rouge_l", "css")
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: FakeReasoning's own evaluation. Its CSS needs a CLIP folder:
+        the ``clip_path`` option, else ``$FDRBENCH_CLIP_PATH`` (so a stored run can be re-scored
+        with CLIP without re-running it); the folder used is recorded in the protocol's options."""
+        from fdrbench.tasks.paper_protocols import mmfr_paper
+
+        clip_path = self.option("clip_path") or os.environ.get("FDRBENCH_CLIP_PATH") or None
+        return {**super().protocols(), "paper": mmfr_paper(clip_path=clip_path)}
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
         return Sample(

@@ -127,6 +127,9 @@ def test_benchmark_page_tables_and_plots(monkeypatch, leaderboard_results):  # n
     assert [t.label for t in app.tabs] == [
         "Detection",
         "Calibration",
+        "Localization",
+        "Explanation",
+        "Ternary",
         "Failures",
         "Reliability diagram",
         "ROC curve",
@@ -138,7 +141,7 @@ def test_benchmark_page_tables_and_plots(monkeypatch, leaderboard_results):  # n
         f"spectral · {runs['spectral'].name}",
         f"textonly · {runs['textonly'].name}",
     ]
-    failures = app.tabs[2].dataframe[0].value
+    failures = app.tabs[5].dataframe[0].value
     textonly = read_json(runs["textonly"] / SCORES)["protocols"]["strict"]
     assert failures["failed"][2] == textonly["n_failed"] > 0
     frames = [d.value for d in app.dataframe]

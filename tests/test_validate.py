@@ -94,11 +94,11 @@ def test_a_changed_truth_breaks_the_fingerprint(run_copy):
 
 
 def test_a_self_consistent_run_on_other_data_fails_the_official_fingerprint(run_copy):
-    """Edited labels with every hash updated to match: only the official fingerprint can tell."""
+    """Edited annotations with every hash updated to match: only the official fingerprint can tell."""
 
     def relabel(record):
         if record["sample_id"] == "gan/1_fake/gan_fake_0000.png":
-            record["truth"]["reference"]["text"] = "a different reference"
+            record["truth"]["reference"]["parts"]["note"] = "an annotation the released data does not have"
         return record
 
     rewrite_predictions(run_copy, relabel)

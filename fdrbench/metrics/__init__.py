@@ -1,19 +1,26 @@
 """Metric families and their registry.
 
-Each family module (``detection``, ``calibration``, ...) defines a ``METRICS`` dict of
-:class:`~fdrbench.metrics.frame.Metric`; the array functions in those modules are the plain
-Python API for scoring in your own loops. Heavy libraries are imported inside the functions
-that use them, so importing a family is cheap.
+Each family module (``detection``, ``calibration``, ``ternary``, ``localization``, ``text``)
+defines a ``METRICS`` dict of :class:`~fdrbench.metrics.frame.Metric`. For scoring in your own
+loops, :mod:`fdrbench.metrics.api` takes plain lists or arrays (``detection_scores``,
+``calibration_scores``, ``ternary_scores``, ``localization_scores``, ``text_scores``), and
+``evaluate_module_path(family)`` gives a folder that ``evaluate.load`` reads offline. Heavy
+libraries are imported inside the functions that use them, so importing a family is cheap.
 """
 
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 from fdrbench.errors import RegistryError
+from fdrbench.metrics.api import calibration_scores, detection_scores, localization_scores, ternary_scores, text_scores
 from fdrbench.metrics.frame import Frame, Metric
 
-FAMILIES = ("detection", "calibration", "judge")
+FAMILIES = ("detection", "calibration", "ternary", "localization", "text", "judge")
+#: families computed from plain predictions and references, published as ``evaluate`` modules
+#: (``judge`` needs stored judgements of an LLM, so it has none)
+EVALUATE_FAMILIES = ("detection", "calibration", "ternary", "localization", "text")
 _CACHE: dict[str, Metric] = {}
 
 
@@ -39,4 +46,24 @@ def get_metric(name: str) -> Metric:
     return metrics[name]
 
 
-__all__ = ["FAMILIES", "Frame", "Metric", "all_metrics", "get_metric"]
+def evaluate_module_path(family: str) -> str:
+    """Folder of the ``evaluate`` metric module of a family: ``evaluate.load(path)`` works offline."""
+    if family not in EVALUATE_FAMILIES:
+        raise RegistryError(f"unknown metric family {family!r} for evaluate; families: {', '.join(EVALUATE_FAMILIES)}")
+    return str(Path(__file__).resolve().parent / "hf_evaluate" / f"fdrbench_{family}")
+
+
+__all__ = [
+    "EVALUATE_FAMILIES",
+    "FAMILIES",
+    "Frame",
+    "Metric",
+    "all_metrics",
+    "calibration_scores",
+    "detection_scores",
+    "evaluate_module_path",
+    "get_metric",
+    "localization_scores",
+    "ternary_scores",
+    "text_scores",
+]

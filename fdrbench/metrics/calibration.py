@@ -1,9 +1,16 @@
-"""Calibration of ``p_fake``: expected calibration error and Brier score.
+"""Calibration of ``p_fake``: calibration errors, Brier score, log loss, reliability diagrams.
 
 ECE here is the binary, positive-class reliability gap: samples are binned by ``p_fake`` and
 each bin's mean ``p_fake`` is compared with its share of fake images, weighted by bin size.
-Binning is ``uniform`` (equal-width, default 15 bins as torchmetrics) or ``quantile``
-(equal-mass, as HELM's ECE-10). The scores file states which was used.
+``ece`` bins ``uniform``ly (equal-width, 15 bins by default, as torchmetrics); ``ece_em`` uses
+equal-mass (``quantile``) bins, 10 by default, as HELM's ECE-10; ``mce`` is the largest gap of
+any non-empty ``ece`` bin. The scores file states the binning and bin count of each, and keeps
+the per-bin confidence, fake share and count for plotting reliability diagrams.
+
+``nll`` is reported as ``1 - exp(-mean log loss)``, one minus the geometric mean of the
+probability given to the true label, so that it stays in [0, 1] like every other value (lower
+is better; the mean log loss in nats is in the details, and ``-ln(1 - v)`` converts any value or
+interval bound back).
 """
 
 from __future__ import annotations
@@ -14,6 +21,8 @@ from fdrbench.metrics.frame import Frame, Metric
 
 DEFAULT_BINS = 15
 DEFAULT_BINNING = "uniform"
+DEFAULT_EM_BINS = 10
+NLL_EPS = 1e-15
 
 
 def bin_index(p: np.ndarray, n_bins: int = DEFAULT_BINS, binning: str = DEFAULT_BINNING) -> np.ndarray:
@@ -82,24 +91,79 @@ def reliability(y_true: np.ndarray, p_fake: np.ndarray, n_bins: int = DEFAULT_BI
     return out
 
 
-def _ece_metric(frame: Frame, idx: np.ndarray) -> np.ndarray:
-    return ece(
-        frame.y[idx],
-        frame.p[idx],
-        int(frame.options.get("ece_bins", DEFAULT_BINS)),
-        str(frame.options.get("ece_binning", DEFAULT_BINNING)),
-    )
+def mce(y_true: np.ndarray, p_fake: np.ndarray, n_bins: int = DEFAULT_BINS, binning: str = DEFAULT_BINNING) -> np.ndarray:
+    """Maximum calibration error: the largest |mean p_fake - fake share| of any non-empty bin."""
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(p_fake, dtype=float)
+    if p.shape[-1] == 0:
+        return np.full(p.shape[:-1], np.nan)
+    bins = bin_index(p, n_bins, binning)
+    counts = _bin_sums(np.ones_like(p), bins, n_bins)
+    gaps = np.abs(_bin_sums(p, bins, n_bins) - _bin_sums(y, bins, n_bins)) / np.maximum(counts, 1)
+    return np.max(np.where(counts > 0, gaps, 0.0), axis=-1).reshape(p.shape[:-1])
+
+
+def log_loss(y_true: np.ndarray, p_fake: np.ndarray, eps: float = NLL_EPS) -> np.ndarray:
+    """Mean negative log-likelihood (nats) of the truth under ``p_fake``, clipped to [eps, 1 - eps]."""
+    y = np.asarray(y_true, dtype=float)
+    p = np.clip(np.asarray(p_fake, dtype=float), eps, 1.0 - eps)
+    if p.shape[-1] == 0:
+        return np.full(p.shape[:-1], np.nan)
+    return -np.mean(y * np.log(p) + (1.0 - y) * np.log1p(-p), axis=-1)
+
+
+def nll(y_true: np.ndarray, p_fake: np.ndarray, eps: float = NLL_EPS) -> np.ndarray:
+    """Log loss mapped into [0, 1]: ``1 - exp(-log_loss)`` (0 for a perfect, certain detector)."""
+    return -np.expm1(-log_loss(y_true, p_fake, eps))
+
+
+def _binning(frame: Frame, metric: str) -> tuple[int, str]:
+    """(bin count, binning) of ``ece``/``mce`` or ``ece_em`` from the protocol options."""
+    if metric == "ece_em":
+        return int(frame.options.get("ece_em_bins", DEFAULT_EM_BINS)), "quantile"
+    return int(frame.options.get("ece_bins", DEFAULT_BINS)), str(frame.options.get("ece_binning", DEFAULT_BINNING))
+
+
+def _binned(fn, metric: str):
+    def compute(frame: Frame, idx: np.ndarray) -> np.ndarray:
+        n_bins, binning = _binning(frame, metric)
+        return fn(frame.y[idx], frame.p[idx], n_bins, binning)
+
+    return compute
+
+
+def _reliability_details(metric: str):
+    def details(frame: Frame, rows: np.ndarray) -> dict:
+        n_bins, binning = _binning(frame, metric)
+        out = {"binning": "equal-width" if binning == "uniform" else "equal-mass", "n_bins": n_bins}
+        if metric != "mce":  # mce shares ece's bins; they are stored once, under ece
+            out["reliability"] = reliability(frame.y[rows], frame.p[rows], n_bins, binning)
+        return out
+
+    return details
+
+
+def _nll_details(frame: Frame, rows: np.ndarray) -> dict:
+    return {"log_loss_nats": float(log_loss(frame.y[rows], frame.p[rows])), "eps": NLL_EPS, "value": "1 - exp(-log_loss_nats)"}
+
+
+def _lower_is_better(name: str, fn, description: str, details) -> Metric:
+    return Metric(name, fn, description, needs_p=True, higher_is_better=False, details=details)
 
 
 METRICS = {
     m.name: m
     for m in (
-        Metric(
-            "ece",
-            _ece_metric,
-            "expected calibration error of p_fake (binning in the protocol options)",
-            needs_p=True,
-            higher_is_better=False,
+        *(
+            _lower_is_better(name, _binned(fn, name), description, _reliability_details(name))
+            for name, fn, description in (
+                ("ece", ece, "expected calibration error of p_fake, equal-width bins (count in the details)"),
+                ("ece_em", ece, "expected calibration error of p_fake, equal-mass bins (count in the details)"),
+                ("mce", mce, "largest calibration gap of any ece bin"),
+            )
+        ),
+        _lower_is_better(
+            "nll", lambda frame, idx: nll(frame.y[idx], frame.p[idx]), "log loss of p_fake as 1 - exp(-nats), in [0, 1]", _nll_details
         ),
         Metric(
             "brier", lambda frame, idx: brier(frame.y[idx], frame.p[idx]), "Brier score of p_fake", needs_p=True, higher_is_better=False

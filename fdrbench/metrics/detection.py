@@ -129,6 +129,67 @@ def average_precision(y_true: np.ndarray, score: np.ndarray) -> np.ndarray:
     return _ratio(gain, n_pos)
 
 
+def _roc_steps(y_true: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(tpr, fpr, is_point) at every distinct threshold, scores descending, along the last axis.
+
+    Rows are sorted by score; a run of tied scores is one threshold, so only the last row of
+    each run is a point of the ROC curve (``is_point``). The origin (nothing called fake) is
+    left implicit. Undefined rates (no fake or no real image) are NaN.
+    """
+    y_true = np.asarray(y_true)
+    score = np.asarray(score, dtype=float)
+    order = np.argsort(-score, axis=-1, kind="stable")
+    s = np.take_along_axis(score, order, axis=-1)
+    pos = np.take_along_axis(y_true == 1, order, axis=-1)
+    tp = np.cumsum(pos, axis=-1)
+    fp = np.cumsum(~pos, axis=-1)
+    is_point = np.ones(pos.shape, dtype=bool)
+    is_point[..., :-1] = s[..., :-1] != s[..., 1:]
+    tpr = _ratio(tp, tp[..., -1:])
+    fpr = _ratio(fp, fp[..., -1:])
+    return tpr, fpr, is_point
+
+
+def eer(y_true: np.ndarray, score: np.ndarray) -> np.ndarray:
+    """Equal error rate: the mean of FPR and FNR at the threshold where they are closest.
+
+    Every distinct score is a candidate threshold, plus "nothing is fake" (FPR 0, FNR 1). NaN
+    with one class only. DeepfakeBench reports the FPR at that threshold; the two agree
+    whenever the curve has a point with FPR = FNR.
+    """
+    y_true = np.asarray(y_true)
+    score = np.asarray(score, dtype=float)
+    if y_true.shape[-1] == 0:
+        return np.full(y_true.shape[:-1], np.nan)
+    tpr, fpr, is_point = _roc_steps(y_true, score)
+    fnr = 1.0 - tpr
+    gap = np.where(is_point, np.abs(fnr - fpr), np.inf)
+    gap = np.where(np.isnan(gap), np.inf, gap)
+    best = np.argmin(gap, axis=-1)[..., None]
+    at_best = (np.take_along_axis(fpr, best, -1) + np.take_along_axis(fnr, best, -1))[..., 0] / 2.0
+    at_best_gap = np.take_along_axis(gap, best, -1)[..., 0]
+    # the origin's gap is |1 - 0| = 1; it wins only when no threshold does better
+    undefined = np.isnan(tpr[..., -1]) | np.isnan(fpr[..., -1])
+    out = np.where(at_best_gap < 1.0, at_best, 0.5)
+    return np.where(undefined, np.nan, out)
+
+
+def tpr_at_fpr(y_true: np.ndarray, score: np.ndarray, max_fpr: float) -> np.ndarray:
+    """Highest TPR (fake recall) of any threshold whose FPR does not exceed ``max_fpr``.
+
+    No interpolation between thresholds: the operating point must exist. NaN with one class only.
+    """
+    y_true = np.asarray(y_true)
+    score = np.asarray(score, dtype=float)
+    if y_true.shape[-1] == 0:
+        return np.full(y_true.shape[:-1], np.nan)
+    tpr, fpr, is_point = _roc_steps(y_true, score)
+    ok = is_point & (fpr <= max_fpr + 1e-12)
+    best = np.max(np.where(ok, tpr, 0.0), axis=-1)
+    undefined = np.isnan(tpr[..., -1]) | np.isnan(fpr[..., -1])
+    return np.where(undefined, np.nan, best)
+
+
 # --------------------------------------------------------------------------- registry entries
 
 
@@ -156,6 +217,19 @@ METRICS = {
         Metric("f1", _positive(f1), "F1 of the protocol's positive class"),
         Metric("ap", _scores(average_precision), "average precision of p_fake, fake positive", needs_p=True),
         Metric("roc_auc", _scores(roc_auc), "area under the ROC curve of p_fake", needs_p=True),
+        Metric("eer", _scores(eer), "equal error rate of p_fake (FPR = FNR)", needs_p=True, higher_is_better=False),
+        Metric(
+            "tpr_at_1pct_fpr",
+            lambda frame, idx: tpr_at_fpr(frame.y[idx], frame.p[idx], 0.01),
+            "share of fakes caught at a p_fake threshold that flags at most 1% of real images",
+            needs_p=True,
+        ),
+        Metric(
+            "tpr_at_5pct_fpr",
+            lambda frame, idx: tpr_at_fpr(frame.y[idx], frame.p[idx], 0.05),
+            "share of fakes caught at a p_fake threshold that flags at most 5% of real images",
+            needs_p=True,
+        ),
         Metric(
             "failure_rate",
             lambda frame, idx: np.mean(frame.failed[idx], axis=-1),

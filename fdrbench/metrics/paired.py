@@ -40,19 +40,32 @@ def align(frame_a: Frame, frame_b: Frame) -> Alignment:
     return Alignment(np.asarray(ids, dtype=object), rows_a_arr, rows_b_arr)
 
 
+def restrict(al: Alignment, keep_a: np.ndarray, keep_b: np.ndarray) -> Alignment:
+    """The shared samples that both runs keep (e.g. not excluded by a protocol in either run)."""
+    keep = np.asarray(keep_a, dtype=bool)[al.rows_a] & np.asarray(keep_b, dtype=bool)[al.rows_b]
+    return Alignment(al.ids[keep], al.rows_a[keep], al.rows_b[keep])
+
+
 def paired_difference(
-    metric: Metric, frame_a: Frame, frame_b: Frame, n_boot: int = 1000, seed: int = 0, level: float = DEFAULT_LEVEL
+    metric: Metric,
+    frame_a: Frame,
+    frame_b: Frame,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = DEFAULT_LEVEL,
+    alignment: Alignment | None = None,
 ) -> dict:
     """``metric(B) - metric(A)`` on shared samples, with a paired, label-stratified bootstrap CI.
 
     ``p_value`` is the two-sided bootstrap p-value of "no difference" (twice the smaller tail
-    share of replicates on either side of zero).
+    share of replicates on either side of zero). ``alignment`` (default: every shared sample)
+    chooses the rows compared.
     """
-    al = align(frame_a, frame_b)
+    al = alignment if alignment is not None else align(frame_a, frame_b)
     value_a = metric.value(frame_a, al.rows_a)
     value_b = metric.value(frame_b, al.rows_b)
     out = {"metric": metric.name, "n": int(len(al.ids)), "a": value_a, "b": value_b, "diff": None, "ci": None, "p_value": None}
-    if value_a is None or value_b is None:
+    if value_a is None or value_b is None or len(al.ids) == 0:
         return out
     out["diff"] = value_b - value_a
     if n_boot <= 0:

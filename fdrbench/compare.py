@@ -1,0 +1,172 @@
+"""``fdrbench compare``: paired differences between runs of one task on the samples they share.
+
+Every run after the first is compared with the first (the baseline). Samples are matched by id;
+under a protocol that excludes failures, a metric compares only the samples both runs keep
+(``failure_rate`` compares all shared samples). Each metric gets the difference B - A with a
+paired, label-stratified bootstrap interval and p-value; accuracy also gets McNemar's test.
+The comparison warns, without refusing, when the runs' task fingerprints, task versions or
+recorded protocol settings differ, because then the numbers may not mean the same thing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from fdrbench.errors import FdrbenchError, ResultsError
+from fdrbench.metrics import get_metric
+from fdrbench.metrics.paired import align, mcnemar, paired_difference, restrict
+from fdrbench.scoring import ALL_ROW_METRICS, ScoredFrame, build_frame
+from fdrbench.store import MANIFEST, SCORES, load_records, read_json
+
+
+@dataclass
+class LoadedRun:
+    path: Path
+    manifest: dict
+    scores: dict | None
+    records: list[dict]
+
+    @property
+    def label(self) -> str:
+        return f"{self.manifest.get('model')}/{self.manifest.get('run_id')}"
+
+
+def load_run(run_dir: Path) -> LoadedRun:
+    run_dir = Path(run_dir)
+    if not (run_dir / MANIFEST).is_file():
+        raise ResultsError(f"{run_dir} is not a run folder (no {MANIFEST})")
+    manifest = read_json(run_dir / MANIFEST, "manifest")
+    scores = read_json(run_dir / SCORES, "scores") if (run_dir / SCORES).is_file() else None
+    records, _ = load_records(run_dir)
+    if not records:
+        raise ResultsError(f"{run_dir} has no predictions")
+    return LoadedRun(run_dir, manifest, scores, list(records.values()))
+
+
+def _warnings(runs: list[LoadedRun], protocol: str, current: dict) -> list[str]:
+    out = []
+    base = runs[0]
+    for run in runs[1:]:
+        for key, what in (("task", "tasks"), ("data_fingerprint", "task fingerprints")):
+            if run.manifest.get(key) != base.manifest.get(key):
+                out.append(f"{what} differ: {base.label} has {base.manifest.get(key)!r}, {run.label} has {run.manifest.get(key)!r}")
+        versions = [(r.manifest.get("task_info") or {}).get("version") for r in (base, run)]
+        if versions[0] != versions[1]:
+            out.append(f"task versions differ: {base.label} v{versions[0]}, {run.label} v{versions[1]}")
+    for run in runs:
+        stored = ((run.scores or {}).get("protocols") or {}).get(protocol, {}).get("protocol")
+        if stored is not None and stored != current:
+            changed = sorted(k for k in set(stored) | set(current) if stored.get(k) != current.get(k))
+            out.append(
+                f"{run.label} was scored under protocol {protocol!r} with other settings ({', '.join(changed)} differ); "
+                f"the comparison recomputes both runs with the current ones"
+            )
+    return out
+
+
+def compare_runs(
+    run_dirs: list[Path],
+    protocol: str = "strict",
+    metrics: list[str] | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    level: float = 0.95,
+) -> dict:
+    """Paired comparison of every run against the first; a JSON-ready dict."""
+    from fdrbench.pipeline import make_task
+
+    if len(run_dirs) < 2:
+        raise FdrbenchError("compare needs at least two run folders")
+    runs = [load_run(Path(d)) for d in run_dirs]
+    base = runs[0]
+    task = make_task(str(base.manifest.get("task")), (base.manifest.get("task_info") or {}).get("options") or {})
+    available = task.protocols()
+    if protocol not in available:
+        raise FdrbenchError(f"task {task.name!r} has no protocol {protocol!r}; it has {', '.join(available)}")
+    proto = available[protocol]
+    names = list(metrics) if metrics else list(proto.metrics)
+    chosen = [get_metric(n) for n in names]
+    scored = [build_frame(run.records, proto, task.group_keys) for run in runs]
+    for frame in (s.frame for s in scored):
+        for metric in chosen:
+            if metric.prepare is not None:
+                metric.prepare(frame)
+    comparisons = [_compare_pair(scored[0], other, chosen, n_boot, seed, level) for other in scored[1:]]
+    for run, comp in zip(runs[1:], comparisons, strict=True):
+        comp.update(a=base.label, b=run.label, a_path=str(base.path), b_path=str(run.path))
+    return {
+        "task": task.name,
+        "protocol": protocol,
+        "settings": {"n_boot": n_boot, "seed": seed, "ci_level": level, "ci_method": "paired percentile bootstrap, within true label"},
+        "runs": [{"label": r.label, "path": str(r.path), "n": len(r.records)} for r in runs],
+        "warnings": _warnings(runs, protocol, proto.settings()),
+        "comparisons": comparisons,
+    }
+
+
+def _compare_pair(a: ScoredFrame, b: ScoredFrame, metrics: list, n_boot: int, seed: int, level: float) -> dict:
+    shared = align(a.frame, b.frame)
+    kept = restrict(shared, a.included, b.included)
+    results = {}
+    for metric in metrics:
+        alignment = shared if metric.name in ALL_ROW_METRICS else kept
+        entry = paired_difference(metric, a.frame, b.frame, n_boot, seed, level, alignment=alignment)
+        reason = a.frame.unavailable.get(metric.name) or b.frame.unavailable.get(metric.name)
+        if reason:
+            entry["unavailable"] = reason
+        results[metric.name] = entry
+    right_a = a.frame.yhat[kept.rows_a] == a.frame.y[kept.rows_a]
+    right_b = b.frame.yhat[kept.rows_b] == b.frame.y[kept.rows_b]
+    return {
+        "n_a": len(a.frame),
+        "n_b": len(b.frame),
+        "n_shared": int(len(shared.ids)),
+        "n_compared": int(len(kept.ids)),
+        "metrics": results,
+        "mcnemar_accuracy": mcnemar(right_a, right_b) if len(kept.ids) else None,
+    }
+
+
+def print_comparison(result: dict) -> None:
+    """One table per compared pair: A, B, B - A with its interval, bootstrap p, and McNemar."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from fdrbench.report import console_for_tables
+
+    console = console_for_tables()
+    for warning in result["warnings"]:
+        console.print(f"warning: {warning}", style="yellow")
+    level = int(round(100 * result["settings"]["ci_level"]))
+    for comp in result["comparisons"]:
+        title = f"{comp['b']} vs {comp['a']} on {result['task']} - protocol '{result['protocol']}' ({comp['n_compared']} paired samples)"
+        table = Table(title=title, title_justify="left", header_style="bold")
+        for col in ("metric", "A", "B", "B - A", f"{level}% CI", "p"):
+            table.add_column(col, justify="left" if col == "metric" else "right")
+        for name, entry in comp["metrics"].items():
+            if entry["diff"] is None:
+                table.add_row(name, _pct(entry["a"]), _pct(entry["b"]), Text("--", style="dim"), "", "")
+                continue
+            ci = entry["ci"]
+            significant = ci is not None and (ci[0] > 0 or ci[1] < 0)
+            table.add_row(
+                name,
+                _pct(entry["a"]),
+                _pct(entry["b"]),
+                Text(f"{entry['diff'] * 100:+.1f}", style="bold" if significant else ""),
+                f"[{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]" if ci else "",
+                f"{entry['p_value']:.3g}" if entry["p_value"] is not None else "",
+            )
+        console.print(table)
+        mc = comp.get("mcnemar_accuracy")
+        if mc:
+            kind = "exact binomial" if mc["exact"] else "chi-squared, continuity-corrected"
+            console.print(
+                f"  McNemar (accuracy): {mc['b']} samples only A gets right, {mc['c']} only B; p = {mc['p_value']:.3g} ({kind})",
+                style="dim",
+            )
+
+
+def _pct(value: float | None) -> str:
+    return "--" if value is None else f"{value * 100:.1f}"

@@ -1,0 +1,174 @@
+"""Three-way metrics (real / full synthetic / tampered): per-class recall and F1, macro F1.
+
+Classes are coded 0, 1, 2 in :data:`~fdrbench.types.TERNARY_CLASSES` order; a prediction with
+no class (unparsed, or a binary detector) is -1, which is wrong for every true class and a false
+positive for none. F1 is one-vs-rest; ``macro_f1`` averages the classes whose F1 is defined
+(present in the truth or the predictions), as scikit-learn's ``average="macro"`` does with
+``zero_division=np.nan``. ``macro_recall`` is the mean per-class accuracy, SIDA's "overall
+accuracy" on its balanced test set. The metrics are null when the truth has no classes (a
+binary task) or the detector never states a class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.types import TERNARY_CLASSES
+
+NO_CLASS = -1
+
+
+def encode_classes(names: Sequence[str | None]) -> np.ndarray:
+    """Class names -> codes (``-1`` for None); unknown names are an error naming them."""
+    index = {name: i for i, name in enumerate(TERNARY_CLASSES)}
+    out = np.full(len(names), NO_CLASS, dtype=np.int8)
+    for i, name in enumerate(names):
+        if name is None:
+            continue
+        if name not in index:
+            raise ValueError(f"unknown class {name!r} at position {i}; expected one of {TERNARY_CLASSES} or None")
+        out[i] = index[name]
+    return out
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    num = np.asarray(num, dtype=float)
+    den = np.asarray(den, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def _counts(t: np.ndarray, p: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    t_c = t == c
+    p_c = p == c
+    return np.sum(t_c & p_c, axis=-1), np.sum(~t_c & p_c, axis=-1), np.sum(t_c & ~p_c, axis=-1)
+
+
+def class_recall(cls_true: np.ndarray, cls_pred: np.ndarray, c: int) -> np.ndarray:
+    tp, _, fn = _counts(np.asarray(cls_true), np.asarray(cls_pred), c)
+    return _ratio(tp, tp + fn)
+
+
+def class_precision(cls_true: np.ndarray, cls_pred: np.ndarray, c: int) -> np.ndarray:
+    tp, fp, _ = _counts(np.asarray(cls_true), np.asarray(cls_pred), c)
+    return _ratio(tp, tp + fp)
+
+
+def class_f1(cls_true: np.ndarray, cls_pred: np.ndarray, c: int) -> np.ndarray:
+    tp, fp, fn = _counts(np.asarray(cls_true), np.asarray(cls_pred), c)
+    return _ratio(2 * tp, 2 * tp + fp + fn)
+
+
+def _nanmean_rows(values: np.ndarray) -> np.ndarray:
+    """Mean over axis 0 of the finite entries; NaN where none is finite."""
+    finite = np.isfinite(values)
+    return _ratio(np.where(finite, values, 0.0).sum(axis=0), finite.sum(axis=0))
+
+
+def macro_f1(cls_true: np.ndarray, cls_pred: np.ndarray) -> np.ndarray:
+    return _nanmean_rows(np.stack([class_f1(cls_true, cls_pred, c) for c in range(len(TERNARY_CLASSES))]))
+
+
+def macro_recall(cls_true: np.ndarray, cls_pred: np.ndarray) -> np.ndarray:
+    return _nanmean_rows(np.stack([class_recall(cls_true, cls_pred, c) for c in range(len(TERNARY_CLASSES))]))
+
+
+def ternary_accuracy(cls_true: np.ndarray, cls_pred: np.ndarray) -> np.ndarray:
+    t = np.asarray(cls_true)
+    if t.shape[-1] == 0:
+        return np.full(t.shape[:-1], np.nan)
+    return np.mean(t == np.asarray(cls_pred), axis=-1)
+
+
+def confusion_matrix(cls_true: np.ndarray, cls_pred: np.ndarray) -> list[list[int]]:
+    """Rows: true class; columns: predicted class, then "no class" (unparsed)."""
+    t = np.asarray(cls_true)
+    p = np.asarray(cls_pred)
+    k = len(TERNARY_CLASSES)
+    matrix = np.zeros((k, k + 1), dtype=np.int64)
+    for i in range(k):
+        for j, code in enumerate([*range(k), NO_CLASS]):
+            matrix[i, j] = int(np.sum((t == i) & (p == code)))
+    return matrix.tolist()
+
+
+# --------------------------------------------------------------------------- registry entries
+
+_CODES = "ternary_codes"
+
+
+def _prepare(frame: Frame) -> None:
+    """Code the frame's classes once; mark the family unavailable when it cannot apply."""
+    if _CODES in frame.columns or any(name in frame.unavailable for name in METRICS):
+        return
+    true_names = list(frame.cls_true) if frame.cls_true is not None else [None] * len(frame)
+    pred_names = list(frame.cls_pred) if frame.cls_pred is not None else [None] * len(frame)
+    reason = None
+    if not any(name is not None for name in true_names):
+        reason = "the task's samples carry no three-way class"
+    elif not any(name is not None for name in pred_names):
+        reason = "the detector states no three-way class"
+    if reason is not None:
+        for name in METRICS:
+            frame.unavailable[name] = reason
+        return
+    if any(name is None for name in true_names):
+        missing = next(str(frame.ids[i]) for i, name in enumerate(true_names) if name is None)
+        for name in METRICS:
+            frame.unavailable[name] = f"sample {missing!r} has no three-way class in its truth"
+        return
+    frame.columns[_CODES + "_true"] = encode_classes(true_names)
+    frame.columns[_CODES + "_pred"] = encode_classes(pred_names)
+    frame.columns[_CODES] = np.ones(len(frame), dtype=bool)
+
+
+def _on_codes(fn):
+    def compute(frame: Frame, idx: np.ndarray) -> np.ndarray:
+        return fn(frame.columns[_CODES + "_true"][idx], frame.columns[_CODES + "_pred"][idx])
+
+    return compute
+
+
+def _per_class(fn, c: int):
+    def compute(frame: Frame, idx: np.ndarray) -> np.ndarray:
+        return fn(frame.columns[_CODES + "_true"][idx], frame.columns[_CODES + "_pred"][idx], c)
+
+    return compute
+
+
+def _details(frame: Frame, rows: np.ndarray) -> dict:
+    t = frame.columns[_CODES + "_true"][rows]
+    p = frame.columns[_CODES + "_pred"][rows]
+    per_class = {}
+    for c, name in enumerate(TERNARY_CLASSES):
+        values = {"precision": class_precision(t, p, c), "recall": class_recall(t, p, c), "f1": class_f1(t, p, c)}
+        per_class[name] = {k: (float(v) if np.isfinite(v) else None) for k, v in values.items()}
+        per_class[name]["support"] = int(np.sum(t == c))
+    return {
+        "classes": list(TERNARY_CLASSES),
+        "predicted_columns": [*TERNARY_CLASSES, "no_class"],
+        "confusion_matrix": confusion_matrix(t, p),
+        "per_class": per_class,
+    }
+
+
+def _metric(name: str, fn, description: str, details=None) -> Metric:
+    return Metric(name, fn, description, prepare=_prepare, details=details)
+
+
+METRICS: dict[str, Metric] = {
+    m.name: m
+    for m in (
+        _metric("ternary_accuracy", _on_codes(ternary_accuracy), "share of samples whose three-way class is right"),
+        _metric("macro_recall", _on_codes(macro_recall), "mean per-class accuracy over the three classes"),
+        _metric("macro_f1", _on_codes(macro_f1), "mean one-vs-rest F1 over the three classes", details=_details),
+        *(
+            _metric(f"{name}_recall", _per_class(class_recall, c), f"recall (per-class accuracy) of {name}")
+            for c, name in enumerate(TERNARY_CLASSES)
+        ),
+        *(_metric(f"{name}_f1", _per_class(class_f1, c), f"one-vs-rest F1 of {name}") for c, name in enumerate(TERNARY_CLASSES)),
+    )
+}
