@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import DataError
+from fdrbench.task import Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     LoadReport,
@@ -145,6 +146,12 @@ class DDVQA(DatasetTask):
     default_split = "test"
     download_hint = DOWNLOAD_HINT
     extra_options = {"questions": "image"}
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: FakeVLM's evaluation of DD-VQA (first-sentence verdict, F1 with real positive)."""
+        from fdrbench.tasks.paper_protocols import fakevlm_paper
+
+        return {**super().protocols(), "paper": fakevlm_paper(strip_prompt=False)}
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from fdrbench.task import Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     SplitNotFound,
@@ -63,6 +64,12 @@ class FakeClue(DatasetTask):
     default_split = "test"
     download_hint = DOWNLOAD_HINT
     extra_options = {"reference": "answer"}
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: FakeVLM's evaluation (first-sentence verdict, F1 with real positive)."""
+        from fdrbench.tasks.paper_protocols import fakevlm_paper
+
+        return {**super().protocols(), "paper": fakevlm_paper()}
 
     def annotation_file(self, data_dir: Path, split: str) -> Path:
         found = first_existing(base / f"{split}.json" for base in (data_dir / "data_json", data_dir))

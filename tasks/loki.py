@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.task import Aggregate
+from fdrbench.task import Aggregate, Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     as_choice,
@@ -90,7 +90,7 @@ class Loki(LokiTask):
     prompt = ASK_FAKE_QUESTION + ANSWER_SUFFIX
     group_keys = ("category", "asks")
     aggregates = {
-        "loki_total": Aggregate(
+        "total": Aggregate(
             "category",
             CATEGORIES,
             weighting="fakes",
@@ -100,6 +100,16 @@ class Loki(LokiTask):
             ),
         ),
     }
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: LOKI's own judgement scoring (its yes/no parse on the raw answer,
+        category accuracy = mean of fake and real accuracy, total weighted by fake-image questions)."""
+        from fdrbench.tasks.paper_protocols import loki_paper
+
+        return {
+            **super().protocols(),
+            "paper": loki_paper("category", asks_fake=lambda truth: (truth.get("group") or {}).get("asks") == "fake"),
+        }
 
     def prompt_for(self, sample: Sample) -> str:
         """The question as LOKI's evaluation sends it: the item's question plus the yes/no instruction."""

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
+from fdrbench.task import Protocol
 from fdrbench.tasks.loading import SplitNotFound, as_choice, expect, first_existing, read_json, relative_to
 from fdrbench.tasks.masks import BinaryMask
 from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, require_columns
@@ -72,6 +73,12 @@ class SIDSet(ParquetSourceTask):
     download_hint = DOWNLOAD_HINT
     hub_repo = HUB_REPO
     extra_options = {**ParquetSourceTask.extra_options, "format": "auto", "missing_mask": "drop"}
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: SIDA's evaluation (per-class figures, macro F1, both IoUs at 1024)."""
+        from fdrbench.tasks.paper_protocols import sidset_paper
+
+        return {**super().protocols(), "paper": sidset_paper()}
 
     def parse_answer(self, text: str | None, sample: Sample) -> int | None:
         """SIDA's stated class (``[CLS] The image is ...`` / ``classified as ...``), else a generic verdict."""

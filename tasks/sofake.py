@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.task import Protocol
 from fdrbench.tasks.loading import SplitNotFound, expect, relative_to
 from fdrbench.tasks.masks import BinaryMask
 from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
@@ -64,6 +65,12 @@ class SoFakeOOD(ParquetSourceTask):
     download_hint = DOWNLOAD_HINT
     hub_repo = HUB_REPO
     extra_options = {**ParquetSourceTask.extra_options, "label_names": None}
+
+    def protocols(self) -> dict[str, Protocol]:
+        """``strict``, and ``paper``: So-Fake's evaluation (its answer format, per-class figures, both IoUs)."""
+        from fdrbench.tasks.paper_protocols import sofake_paper
+
+        return {**super().protocols(), "paper": sofake_paper()}
 
     def parse_answer(self, text: str | None, sample: Sample) -> int | None:
         """So-Fake-R1's ``<answer>CLASS...</answer>``, else a generic verdict."""

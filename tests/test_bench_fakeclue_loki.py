@@ -138,7 +138,7 @@ def test_loki_total_is_lokis_weighted_category_accuracy(loki):
     block = score_records(records, task, ["strict"], ScoreSettings(n_boot=0))["strict"]
     # doc: fake 1/2, real 2/2 -> .75 (2 fake questions); scene: fake 2/2, real 1/2 -> .75 (2); animals: 1.0 (2)
     expected = (2 * 0.75 + 2 * 0.75 + 2 * 1.0) / 6
-    assert block["aggregates"]["loki_total"]["balanced_accuracy"]["value"] == pytest.approx(expected)
+    assert block["aggregates"]["total"]["balanced_accuracy"]["value"] == pytest.approx(expected)
     assert block["groups"]["category"]["doc"]["balanced_accuracy"]["value"] == pytest.approx(0.75)
 
 
@@ -177,3 +177,34 @@ def test_loki_explain_wrong_encoding_is_a_clear_error(loki):
     path.write_bytes(b'[{"id": "x"}]')  # UTF-8 without a BOM: not what LOKI released
     with pytest.raises(DataError, match="open_ended_vqa.json"):
         LokiExplain().load(loki)
+
+
+def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
+    """The paper preset ignores the stored verdict and re-reads LOKI's yes/no answer from the raw output."""
+    task = Loki()
+    samples = task.load(loki)
+    records = []
+    for s in samples:
+        says_yes = (s.label == 1) == (s.meta["asks_fake"])  # the right answer to the question asked
+        raw = "Yes." if says_yes else "No"
+        if s.id == "doc_tf_fake_1_0":
+            raw = "Perhaps"  # unparsed: wrong under LOKI's rule
+        records.append({"sample_id": s.id, "label": None, "p_fake": None, "parse_ok": False, "raw_output": raw, "truth": s.truth()})
+    paper = score_records(records, task, ["paper"], ScoreSettings(n_boot=0))["paper"]
+    assert paper["n_failed"] == 1
+    assert paper["groups"]["category"]["doc"]["balanced_accuracy"]["value"] == pytest.approx(0.75)
+    assert paper["aggregates"]["total"]["balanced_accuracy"]["value"] == pytest.approx((2 * 0.75 + 2 + 2) / 6)
+    strict = score_records(records, task, ["strict"], ScoreSettings(n_boot=0))["strict"]
+    assert strict["n_failed"] == len(records), "strict keeps the adapter's own (missing) verdicts"
+
+
+@pytest.mark.parametrize(
+    ("name", "reparse"),
+    [("fakeclue", "fakevlm_verdict"), ("ddvqa", "fakevlm_verdict"), ("loki", "loki_yes_no"), ("sidset", "sida_class"), ("sofake_ood", "sofake_answer"), ("mmfr_eval", "fakereasoning_reparse")],
+)
+def test_every_benchmark_has_its_paper_preset(name, reparse):
+    from fdrbench.pipeline import make_task
+
+    protocols = make_task(name).protocols()
+    assert set(protocols) == {"strict", "paper"}
+    assert protocols["paper"].settings()["reparse"].startswith(reparse)
