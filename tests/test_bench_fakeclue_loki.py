@@ -200,7 +200,14 @@ def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
 
 @pytest.mark.parametrize(
     ("name", "reparse"),
-    [("fakeclue", "fakevlm_verdict"), ("ddvqa", "fakevlm_verdict"), ("loki", "loki_yes_no"), ("sidset", "sida_class"), ("sofake_ood", "sofake_answer"), ("mmfr_eval", "fakereasoning_reparse")],
+    [
+        ("fakeclue", "fakevlm_verdict"),
+        ("ddvqa", "fakevlm_verdict"),
+        ("loki", "loki_yes_no"),
+        ("sidset", "sida_class"),
+        ("sofake_ood", "sofake_answer"),
+        ("mmfr_eval", "fakereasoning_reparse"),
+    ],
 )
 def test_every_benchmark_has_its_paper_preset(name, reparse):
     from fdrbench.pipeline import make_task
