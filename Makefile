@@ -1,4 +1,4 @@
-# The README's commands. `make demo` installs the core and runs the embedded demo;
+# The README's commands. `make demo` installs the core with the explanation metrics and runs the embedded demo;
 # `make test` installs everything (CPU torch pinned by constraints-cpu.txt) and runs the tests.
 PYTHON ?= python3
 VENV ?= .venv
@@ -12,8 +12,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.core-installed: $(BIN)/python pyproject.toml setup.py
-	$(PIP) install --quiet -c $(CONSTRAINTS) -e .
+$(VENV)/.core-installed: $(BIN)/python pyproject.toml setup.py $(CONSTRAINTS)
+	$(PIP) install --quiet -c $(CONSTRAINTS) "torch==2.13.0"
+	$(PIP) install --quiet -c $(CONSTRAINTS) -e ".[text]"
 	touch $@
 
 $(VENV)/.dev-installed: $(BIN)/python pyproject.toml setup.py $(CONSTRAINTS)

@@ -61,6 +61,13 @@ def print_scores(scores: dict, console: Console | None = None, protocols: Sequen
         if scores.get("partial"):
             notes.append(f"PARTIAL: {block['n']} of {scores.get('n_expected')} samples predicted")
         console.print("  " + "; ".join(notes), style="dim")
+        shown = scores.get("headline_metrics") or []
+        reasons: dict[str, list[str]] = {}
+        for metric, detail in (block.get("details") or {}).items():
+            if metric in shown and isinstance(detail, dict) and detail.get("unavailable"):
+                reasons.setdefault(detail["unavailable"], []).append(metric)
+        for reason, metrics in reasons.items():
+            console.print(f"  {', '.join(metrics)} not computed: {reason}", style="dim")
 
 
 def print_manifest(manifest: dict, console: Console | None = None) -> None:
