@@ -53,7 +53,7 @@ def sentence(rng: random.Random) -> str:
 
 
 def reference(rng: random.Random) -> str:
-    """Five attribute descriptions, about 100 words, as MMFR's joined reasoning strings."""
+    """Five attribute descriptions, about 140 words, as MMFR's joined reasoning strings."""
     parts = [f"Regarding {attr}, {sentence(rng).lower()} {sentence(rng)}" for attr in ATTRIBUTES]
     return " ".join(parts)
 
