@@ -140,6 +140,7 @@ class DDVQA(DatasetTask):
     version = "1"
     description = "DD-VQA: FF++ face frames with the image-level real/fake question and human-written reference answers"
     label_space = "binary"
+    has_reference_text = True
     prompt = PROMPT
     group_keys = ("manipulation",)
     splits = ("test", "train")

@@ -58,6 +58,7 @@ class FakeClue(DatasetTask):
     version = "1"
     description = "FakeClue test set (FakeVLM): 5,000 images in 7 categories, with explanation references"
     label_space = "binary"
+    has_reference_text = True
     prompt = PROMPT
     group_keys = ("category", "source")
     splits = ("test", "train")

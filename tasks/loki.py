@@ -171,6 +171,7 @@ class LokiExplain(LokiTask):
     version = "1"
     description = "LOKI abnormal-explanation items: 229 AI-generated images with human global and regional annotations"
     label_space = "binary"
+    has_reference_text = True
     group_keys = ()
     headline_metrics = ("accuracy", "failure_rate", "rouge_l", "css", "judge_score")
     extra_options = {"reference": "all"}

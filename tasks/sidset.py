@@ -65,6 +65,7 @@ class SIDSet(ParquetSourceTask):
     version = "1"
     description = "SID-Set (SIDA): real / fully synthetic / tampered images with tampering masks"
     label_space = "ternary"
+    has_masks = True
     prompt = PROMPT
     group_keys = ()
     headline_metrics = ("accuracy", "macro_f1", "balanced_accuracy", "f1", "ap", "roc_auc", "giou", "ciou", "failure_rate")

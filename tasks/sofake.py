@@ -57,6 +57,7 @@ class SoFakeOOD(ParquetSourceTask):
     version = "1"
     description = "So-Fake-OOD: Reddit reals, commercial-generator fakes and tampered images (three-way, masks)"
     label_space = "ternary"
+    has_masks = True
     prompt = PROMPT
     group_keys = ("generator",)
     headline_metrics = ("accuracy", "macro_f1", "balanced_accuracy", "f1", "ap", "roc_auc", "giou", "ciou", "failure_rate")
