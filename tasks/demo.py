@@ -8,6 +8,7 @@ sets (``gan``, ``diffusion``, ``tampered``) of real and fake images in MMFR's la
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class DemoTask(MMFREval):
     def ensure_data(self, data_dir: Path) -> Path:
         """Build the demo on first use (or when the generator version changed)."""
         if not demo_synth.is_current(data_dir):
-            demo_synth.build(data_dir)
+            demo_synth.build(data_dir, show_progress=sys.stderr.isatty())
         return data_dir
 
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
