@@ -144,7 +144,11 @@ def print_comparison(result: dict) -> None:
         table = Table(title=title, title_justify="left", header_style="bold")
         for col in ("metric", "A", "B", "B - A", f"{level}% CI", "p"):
             table.add_column(col, justify="left" if col == "metric" else "right")
+        undefined = []
         for name, entry in comp["metrics"].items():
+            if entry["a"] is None and entry["b"] is None:
+                undefined.append(name)
+                continue
             if entry["diff"] is None:
                 table.add_row(name, _pct(entry["a"]), _pct(entry["b"]), Text("--", style="dim"), "", "")
                 continue
@@ -159,6 +163,8 @@ def print_comparison(result: dict) -> None:
                 f"{entry['p_value']:.3g}" if entry["p_value"] is not None else "",
             )
         console.print(table)
+        if undefined:
+            console.print(f"  undefined for both runs (not shown): {', '.join(undefined)}", style="dim")
         mc = comp.get("mcnemar_accuracy")
         if mc:
             kind = "exact binomial" if mc["exact"] else "chi-squared, continuity-corrected"
