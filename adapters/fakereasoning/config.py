@@ -12,6 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
+from fdrbench.backends.llava_config import llama_fields
 from fdrbench.errors import FdrbenchError
 
 OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
@@ -28,31 +29,6 @@ RELEASED_FAKE_ID = 25713
 DEFAULT_CLIP = "openai/clip-vit-large-patch14-336"
 DEFAULT_DINO_URL = "https://dl.fbaipublicfiles.com/dinov2/dinov2_vitl14/dinov2_vitl14_pretrain.pth"
 SECTION = "fdrbench_fakereasoning"
-
-#: LlamaConfig fields read from a LLaVA config.json (everything else in it is LLaVA's own).
-LLAMA_FIELDS = (
-    "vocab_size",
-    "hidden_size",
-    "intermediate_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "head_dim",
-    "hidden_act",
-    "max_position_embeddings",
-    "rms_norm_eps",
-    "rope_theta",
-    "rope_scaling",
-    "rope_parameters",
-    "attention_bias",
-    "attention_dropout",
-    "mlp_bias",
-    "tie_word_embeddings",
-    "initializer_range",
-    "bos_token_id",
-    "eos_token_id",
-    "pad_token_id",
-)
 
 CLIP_L14_336 = {
     "hidden_size": 1024,
@@ -233,7 +209,7 @@ class FakeReasoningConfig:
         merge = data.get("mm_patch_merge_type", "flat")
         if merge != "flat":
             raise FdrbenchError(f"{where}: mm_patch_merge_type {merge!r} is not supported (FakeReasoning uses 'flat')")
-        llm = {k: data[k] for k in LLAMA_FIELDS if k in data}
+        llm = llama_fields(data)
         section = dict(data.get(SECTION) or {})
         settings: dict[str, Any] = {
             "projector_type": data.get("mm_projector_type", "mlp2x_gelu"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fdrbench.backends.llava_config import llama_fields
 from fdrbench.errors import FdrbenchError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -27,25 +28,6 @@ TAMPERED = 2
 DEFAULT_VISION_TOWER = "openai/clip-vit-large-patch14"
 #: LLaVA's placeholder id for the image inside token ids; never a real vocabulary entry
 IMAGE_TOKEN_INDEX = -200
-
-_LLAMA_FIELDS = (
-    "vocab_size",
-    "hidden_size",
-    "intermediate_size",
-    "num_hidden_layers",
-    "num_attention_heads",
-    "num_key_value_heads",
-    "hidden_act",
-    "max_position_embeddings",
-    "rms_norm_eps",
-    "rope_theta",
-    "attention_bias",
-    "mlp_bias",
-    "tie_word_embeddings",
-    "bos_token_id",
-    "eos_token_id",
-    "pad_token_id",
-)
 
 
 @dataclass
@@ -107,7 +89,7 @@ def llm_config(checkpoint_config: dict, where: str = "config.json") -> LlamaConf
     """The LLaMA part of a released SIDA ``config.json`` (a LLaVA-LLaMA config)."""
     from transformers import LlamaConfig
 
-    fields = {k: checkpoint_config[k] for k in _LLAMA_FIELDS if checkpoint_config.get(k) is not None}
+    fields = llama_fields(checkpoint_config)
     missing = [k for k in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads") if k not in fields]
     if missing:
         raise FdrbenchError(f"{where}: not a LLaMA-based SIDA config, it lacks {', '.join(missing)}")
