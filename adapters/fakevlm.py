@@ -35,6 +35,8 @@ def read_fakevlm(text: str) -> Verdict:
 
 
 class FakeVLMDetector(HFLMMDetector):
+    """FakeVLM (lingcco/fakeVLM), with the raw prompt and verdict rule of its released evaluation."""
+
     name = "fakevlm"
 
     def __init__(

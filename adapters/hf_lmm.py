@@ -21,10 +21,10 @@ from fdrbench.backends.hf_inputs import TEMPLATES, chat_prompt, encoded_batches,
 from fdrbench.backends.hf_loading import ModelSpec, load_model, resolved_revision, source_identity
 from fdrbench.backends.hf_tokens import TokenCandidates
 from fdrbench.backends.verdict_site import Verdict
-from fdrbench.detector import Detector, RunContext
+from fdrbench.api.detector import Detector, RunContext
 from fdrbench.errors import FdrbenchError
 from fdrbench.manifest import sha256_text
-from fdrbench.task import Task
+from fdrbench.api.task import Task
 from fdrbench.types import Prediction, Sample
 
 

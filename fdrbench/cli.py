@@ -92,7 +92,7 @@ def run(
     progress: bool = typer.Option(True, help="Show a progress bar."),
 ) -> None:
     """Evaluate a detector on a task: infer (resumable), score, print the headline table."""
-    from fdrbench.detector import parse_kv_args
+    from fdrbench.kvargs import parse_kv_args
     from fdrbench.pipeline import RunConfig
     from fdrbench.pipeline import run as run_pipeline
     from fdrbench.report import print_scores
@@ -226,7 +226,8 @@ def train(
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
     """Train an adapter with its recipe."""
-    from fdrbench.detector import TrainContext, parse_kv_args
+    from fdrbench.api.detector import TrainContext
+    from fdrbench.kvargs import parse_kv_args
     from fdrbench.distributed import dist_info, resolve_device
     from fdrbench.errors import FdrbenchError
     from fdrbench.pipeline import make_task
@@ -360,7 +361,7 @@ def data_check(
 ) -> None:
     """Per split: samples by label and group, missing and unreadable images, whether the annotations parsed."""
     from fdrbench.datacheck import check_task, print_report
-    from fdrbench.detector import parse_kv_args
+    from fdrbench.kvargs import parse_kv_args
 
     report = check_task(task, data_dir, split, parse_kv_args(task_arg, "--task-arg"), decode, limit, progress and not as_json)
     if as_json:

@@ -16,7 +16,7 @@ from typing import Any
 
 from fdrbench.errors import DataError
 from fdrbench.progress import progress_bar
-from fdrbench.task import Task, subsample
+from fdrbench.api.task import Task, subsample
 from fdrbench.types import LABEL_NAMES, Sample
 
 EXAMPLES = 5
@@ -75,8 +75,7 @@ def check_split(task: Task, data_dir: Path, split: str, decode: bool, limit: int
         return {**entry, "status": "absent", "annotations_parsed": None, "message": str(exc)}
     except DataError as exc:
         return {**entry, "status": "error", "annotations_parsed": False, "message": str(exc)}
-    report = getattr(task, "report", None)
-    report_dict = report.to_dict() if report else {"counts": {}, "examples": {}}
+    report_dict = task.load_report()
     labels = Counter(LABEL_NAMES[s.label] for s in samples)
     classes = Counter(s.cls for s in samples if s.cls is not None)
     entry.update(

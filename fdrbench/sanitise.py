@@ -1,4 +1,8 @@
-"""Make a run folder fit to publish: no local absolute paths, no secrets.
+"""Secret redaction and publishing hygiene, in one place: no secrets, no local absolute paths.
+
+:func:`scrub` replaces the values of secret-named keys (``api_key``, ``hf_token``) in anything a
+run records (settings, ``describe()``); :func:`clean_text` / :func:`clean` redact secret-shaped
+tokens and the values of secret environment variables from any text and shorten local paths.
 
 A run made on someone's machine records where its weights and data lived
 (``/home/alice/...``) and, through an adapter's settings or an error message, could carry an
@@ -34,6 +38,20 @@ _SECRET_ENV = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.I
 _POSIX_PATH = re.compile(r"(?<![\w.~:/\\-])/(?:[^\s/\"'<>|:;,()\[\]{}=]+/)+[^\s/\"'<>|:;,()\[\]{}=]*")
 _WINDOWS_PATH = re.compile(r"(?<![\w])[A-Za-z]:\\(?:[^\s\\\"'<>|:;,()\[\]{}=]+\\)*[^\s\\\"'<>|:;,()\[\]{}=]*")
 REDACTED = "***"
+# A secret's key names the secret itself ("api_key", "hf_token", "client_secret"), so counts such as
+# "max_new_tokens" or "n_tokens" are not mistaken for one.
+_SECRET_KEY = re.compile(r"(^|[_-])(api[_-]?key|apikey|token|secret|password|passwd|authorization|bearer)$", re.IGNORECASE)
+
+
+def scrub(obj: Any) -> Any:
+    """Copy of ``obj`` with the values of secret-looking keys replaced: keys never reach a file."""
+    if isinstance(obj, dict):
+        return {k: (REDACTED if isinstance(k, str) and _SECRET_KEY.search(k) and v else scrub(v)) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [scrub(v) for v in obj]
+    if isinstance(obj, os.PathLike):
+        return os.fspath(obj)
+    return obj
 
 
 def _env_secrets() -> list[str]:

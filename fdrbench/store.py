@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import FdrbenchError, ResultsError
+from fdrbench.record import Record
 
 PREDICTIONS = "predictions.jsonl"
 MANIFEST = "manifest.json"
@@ -43,17 +44,22 @@ def prediction_files(run_dir: Path) -> list[Path]:
     return files + [p for _, p in sorted(ranked)]
 
 
-def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, object) for every complete line; a torn final line is skipped.
-
-    Any other unparseable line is corruption and raises an error naming the file and line.
-    """
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) for every complete, non-blank line; a torn final line is skipped."""
     with open(path, "rb") as handle:
         data = handle.read()
     # The piece after the last newline is a write cut short by a crash: ignored.
     for number, raw in enumerate(data.split(b"\n")[:-1], start=1):
-        if not raw.strip():
-            continue
+        if raw.strip():
+            yield number, raw
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for every complete line of a JSON-lines file other than predictions.
+
+    Any unparseable line but a torn last one is corruption: an error naming the file and line.
+    """
+    for number, raw in iter_lines(path):
         try:
             obj = json.loads(raw)
         except json.JSONDecodeError as exc:
@@ -63,26 +69,24 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
         yield number, obj
 
 
-def load_records(run_dir: Path) -> tuple[dict[str, dict], int]:
-    """Merge every prediction file of a run into ``{sample_id: record}``.
+def load_records(run_dir: Path) -> tuple[dict[str, Record], int]:
+    """Merge every prediction file of a run into ``{sample_id: Record}`` (types checked per line).
 
     When a sample appears more than once (a retried failure), a record without an error wins
     over one with an error; otherwise the later one wins. Returns the merged records and the
     number of superseded duplicates.
     """
-    merged: dict[str, dict] = {}
+    merged: dict[str, Record] = {}
     duplicates = 0
     for path in prediction_files(run_dir):
-        for number, record in iter_records(path):
-            sid = record.get("sample_id")
-            if not isinstance(sid, str):
-                raise ResultsError(f"{path}: line {number} has no string 'sample_id'")
-            old = merged.get(sid)
+        for number, raw in iter_lines(path):
+            record = Record.decode(raw, f"{path}: line {number}")
+            old = merged.get(record.sample_id)
             if old is not None:
                 duplicates += 1
-                if old.get("error") is None and record.get("error") is not None:
+                if old.error is None and record.error is not None:
                     continue
-            merged[sid] = record
+            merged[record.sample_id] = record
     return merged, duplicates
 
 
@@ -90,7 +94,7 @@ def completed_ids(run_dir: Path, retry_failed: bool = False) -> set[str]:
     """Sample ids that need no new prediction (errored ones too, unless ``retry_failed``)."""
     records, _ = load_records(run_dir)
     if retry_failed:
-        return {sid for sid, rec in records.items() if rec.get("error") is None}
+        return {sid for sid, rec in records.items() if rec.error is None}
     return set(records)
 
 
@@ -140,10 +144,11 @@ class PredictionWriter:
             os.fsync(handle.fileno())
         handle.seek(0, os.SEEK_END)
 
-    def write(self, records: list[dict[str, Any]]) -> None:
+    def write(self, records: list[dict[str, Any]] | list[Record]) -> None:
         if not records:
             return
-        payload = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
+        rows = [r.to_json() if isinstance(r, Record) else r for r in records]
+        payload = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in rows)
         self._handle.write(payload)
         self._handle.flush()
         os.fsync(self._handle.fileno())

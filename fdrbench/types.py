@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Union
 
+import msgspec
+
 from fdrbench.errors import DataError, ResultsError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,18 +80,18 @@ def decode_mask(rle: dict) -> np.ndarray:
 # --------------------------------------------------------------------------- samples
 
 
-@dataclass
-class Reference:
+class Reference(msgspec.Struct):
     """Ground-truth explanation: the text the metrics compare against and its structured parts.
 
     ``text`` is the single reference the paper's metrics use; ``texts`` holds every reference
     when a dataset has several (multi-reference BLEU/ROUGE); ``parts`` keeps the structure a
-    dataset provides (attribute descriptions, regions, per-question answers, ...).
+    dataset provides (attribute descriptions, regions, per-question answers, ...). A typed
+    struct, because it is stored with every prediction (see :mod:`fdrbench.record`).
     """
 
     text: str | None = None
-    texts: list[str] = field(default_factory=list)
-    parts: dict[str, Any] = field(default_factory=dict)
+    texts: list[str] = msgspec.field(default_factory=list)
+    parts: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def all_texts(self) -> list[str]:
         if self.texts:
@@ -98,11 +100,6 @@ class Reference:
 
     def to_dict(self) -> dict:
         return {"text": self.text, "texts": list(self.texts), "parts": dict(self.parts)}
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> Reference:
-        data = data or {}
-        return cls(text=data.get("text"), texts=list(data.get("texts") or []), parts=dict(data.get("parts") or {}))
 
 
 @dataclass
@@ -141,22 +138,6 @@ class Sample:
     def load_mask(self) -> np.ndarray | None:
         """The ground-truth mask as a boolean array (True = manipulated), or None."""
         return load_mask(self.mask, sample_id=self.id)
-
-    def truth(self, include_mask: bool = True) -> dict:
-        """What scoring needs to know about this sample, stored beside its prediction."""
-        out: dict[str, Any] = {
-            "label": self.label,
-            "cls": self.cls,
-            "group": dict(self.group),
-            "reference": self.reference.to_dict(),
-            "image": self.image_ref,
-        }
-        if self.question is not None:
-            out["question"] = self.question
-        if include_mask and self.mask is not None:
-            mask = self.load_mask()
-            out["mask"] = encode_mask(mask) if mask is not None else None
-        return out
 
 
 def open_image(source: ImageSource | None, sample_id: str | None = None) -> Image.Image:

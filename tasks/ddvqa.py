@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.task import Protocol
+from fdrbench.protocols import Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     LoadReport,

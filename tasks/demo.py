@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
-from fdrbench.task import Aggregate
+from fdrbench.protocols import Aggregate
 from fdrbench.tasks import demo_synth
 from fdrbench.tasks.mmfr import MMFREval, evaluation_root, set_names
 from fdrbench.types import Sample
@@ -58,7 +58,7 @@ class DemoTask(MMFREval):
 def run_demo(out: Path = Path("results"), rebuild: bool = False, n_boot: int = 1000, show_progress: bool = True):
     """``fdrbench demo``: build the data, fit the spectral baseline if needed, run and score it."""
     from fdrbench.adapters.baselines.spectral import SpectralDetector, SpectralModel, default_weights
-    from fdrbench.detector import TrainContext
+    from fdrbench.api.detector import TrainContext
     from fdrbench.manifest import fingerprint_samples
     from fdrbench.pipeline import RunConfig, run
 

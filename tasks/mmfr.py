@@ -28,7 +28,7 @@ from pathlib import Path
 
 from fdrbench.errors import DataError
 from fdrbench.paths import safe_join
-from fdrbench.task import HEADLINE_METRICS, Aggregate, Protocol
+from fdrbench.protocols import HEADLINE_METRICS, Aggregate, Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     SplitNotFound,

@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from fdrbench.adapters.baselines.spectral_features import GROUP_EVIDENCE, FeatureConfig, extract, feature_groups, feature_names
-from fdrbench.detector import Detector, RunContext, TrainContext
+from fdrbench.api.detector import Detector, RunContext, TrainContext
 from fdrbench.errors import FdrbenchError
 from fdrbench.paths import weights_root
-from fdrbench.task import Task
+from fdrbench.api.task import Task
 from fdrbench.types import Prediction, Sample
 
 FORMAT = "fdrbench-spectral-v1"

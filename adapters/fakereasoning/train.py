@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fdrbench.detector import TrainContext
+from fdrbench.api.detector import TrainContext
 from fdrbench.errors import FdrbenchError
 
 ZERO3_CONFIG = Path(__file__).with_name("zero3.json")
@@ -199,7 +199,7 @@ def fit(ctx: TrainContext, settings: TrainSettings) -> dict:
     from fdrbench.adapters.fakereasoning.processing import ImageProcessor
     from fdrbench.manifest import fingerprint_samples
     from fdrbench.progress import progress_bar
-    from fdrbench.task import subsample
+    from fdrbench.api.task import subsample
 
     tpl = template(settings.template)
     annotations = find_annotations(Path(ctx.data_dir), ctx.split, settings.annotations)

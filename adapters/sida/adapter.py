@@ -24,9 +24,9 @@ from typing import Any
 
 from fdrbench.adapters.sida import prompts
 from fdrbench.adapters.sida.config import CLASS_NAMES, TAMPERED
-from fdrbench.detector import Detector, RunContext
+from fdrbench.api.detector import Detector, RunContext
 from fdrbench.errors import FdrbenchError
-from fdrbench.task import Task
+from fdrbench.api.task import Task
 from fdrbench.types import Prediction, Sample
 
 MODES = {

@@ -17,7 +17,7 @@ from typing import Any
 
 from fdrbench.backends.openai_client import APICallError, ChatClient, ClientSettings, Ledger
 from fdrbench.errors import FdrbenchError
-from fdrbench.judge.messages import applicable, build_messages, correction, references, regions
+from fdrbench.judge.messages import applicable, build_messages, correction, references
 from fdrbench.judge.rubric import JudgeOutputError, Rubric, load_rubric
 from fdrbench.judge.store import answer_key, judged_text, judgements_path, load_judgements
 from fdrbench.manifest import config_hash, now_iso
@@ -68,25 +68,23 @@ class JudgeSummary:
     ledger: dict[str, Any] = field(default_factory=dict)
 
 
-def choose_rubric(spec: str, task: Any, records: dict[str, dict]) -> Rubric:
-    """``auto``: the task's ``judge_rubric`` if it names one; else the annotation rubric when samples
-    carry global/regional annotations, the reference rubric when they carry reference texts."""
+def choose_rubric(spec: str, task: Task, records: dict[str, Record]) -> Rubric:
+    """``auto``: the rubric the task's ``judge_rubric`` hook names; else the reference rubric when
+    the samples carry reference texts."""
     if spec != "auto":
         return load_rubric(spec)
-    named = getattr(task, "judge_rubric", None)
-    if isinstance(named, str) and named:
+    refs = [r.truth.reference for r in records.values()]
+    named = task.judge_rubric(refs)
+    if named:
         return load_rubric(named)
-    refs = [(r.get("truth") or {}).get("reference") or {} for r in records.values()]
-    if any(regions(ref) or (ref.get("parts") or {}).get("global") for ref in refs):
-        return load_rubric("loki_explanation")
     if any(references(ref) for ref in refs):
         return load_rubric("reference")
     raise FdrbenchError("this run's samples carry no reference explanation or annotation to judge against; pass --rubric explicitly")
 
 
-def _judgement(record: dict, rubric: Rubric, settings: JudgeSettings, status: str, **fields: Any) -> dict:
+def _judgement(record: Record, rubric: Rubric, settings: JudgeSettings, status: str, **fields: Any) -> dict:
     return {
-        "sample_id": record["sample_id"],
+        "sample_id": record.sample_id,
         "status": status,
         "score": fields.pop("score", None),
         "criteria": fields.pop("criteria", None),
@@ -104,14 +102,14 @@ def _judgement(record: dict, rubric: Rubric, settings: JudgeSettings, status: st
     }
 
 
-def judge_one(client, rubric: Rubric, record: dict, image, settings: JudgeSettings, use_cache: bool) -> dict:
+def judge_one(client, rubric: Rubric, record: Record, image, settings: JudgeSettings, use_cache: bool) -> dict:
     """Grade one prediction record; never raises for a judge failure (it is recorded as missing)."""
-    truth = record.get("truth") or {}
+    truth = record.truth
     reason = applicable(rubric, truth)
     if reason is not None:
         return _judgement(record, rubric, settings, "not_applicable", error=reason)
     explanation = judged_text(record)
-    if record.get("error") is not None or not explanation:
+    if record.error is not None or not explanation:
         minimum = {c.key: rubric.minimum for c in rubric.criteria}
         return _judgement(record, rubric, settings, "no_explanation", score=0.0, criteria=minimum, total=sum(minimum.values()))
     messages = build_messages(rubric, explanation, truth, image, settings.image_max_side)
@@ -156,7 +154,7 @@ def judge_one(client, rubric: Rubric, record: dict, image, settings: JudgeSettin
     )
 
 
-def _needs_judging(record: dict, judgement: dict | None) -> bool:
+def _needs_judging(record: Record, judgement: dict | None) -> bool:
     """Not judged yet, judged missing, or predicted again since it was judged."""
     return judgement is None or judgement.get("status") == "missing" or judgement.get("answer_sha256") != answer_key(record)
 
@@ -229,7 +227,7 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
     started, t0 = now_iso(), time.perf_counter()
 
     def grade(record: dict) -> dict:
-        sample = samples.get(record["sample_id"])
+        sample = samples.get(record.sample_id)
         image = None
         if sample is not None:
             try:
@@ -238,7 +236,7 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
                 image = None
             finally:
                 sample.release_image()
-        retry = previous.get(record["sample_id"], {}).get("status") == "missing"
+        retry = previous.get(record.sample_id, {}).get("status") == "missing"
         return judge_one(client, rubric, record, image, settings, use_cache=not retry)
 
     try:

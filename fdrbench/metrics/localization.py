@@ -25,7 +25,10 @@ import io
 import numpy as np
 
 from fdrbench.errors import ResultsError
-from fdrbench.metrics.frame import Frame, Metric
+from dataclasses import dataclass
+
+from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 from fdrbench.types import decode_mask
 
 SCORE_MAP_KEY = "mask_scores"
@@ -139,11 +142,17 @@ def image_scores(truth: np.ndarray, pred: np.ndarray, score_map: np.ndarray | No
 # --------------------------------------------------------------------------- registry entries
 
 
-def _is_target(truth: dict) -> bool:
-    if truth.get("mask") is None:
+@dataclass(frozen=True)
+class LocalizationOptions(FamilyOptions):
+    """``mask_size``: compare masks with the longest side resized to this (None: the truth's size)."""
+
+    mask_size: int | None = None
+
+
+def _is_target(truth) -> bool:
+    if truth.mask is None:
         return False
-    cls = truth.get("cls")
-    return cls == "tampered" if cls is not None else truth.get("label") == 1
+    return truth.cls == "tampered" if truth.cls is not None else truth.label == 1
 
 
 def _decode(rle: dict, sid: str, what: str) -> np.ndarray:
@@ -157,7 +166,7 @@ def _prepare(frame: Frame) -> None:
     if "loc_valid" in frame.columns or any(name in frame.unavailable for name in METRICS):
         return
     n = len(frame)
-    targets = [i for i in range(n) if _is_target(frame.records[i].get("truth") or {})]
+    targets = [i for i in range(n) if _is_target(frame.records[i].truth)]
     reason = None
     if not targets:
         reason = "no tampered image with a ground-truth mask"
@@ -167,15 +176,14 @@ def _prepare(frame: Frame) -> None:
         for name in METRICS:
             frame.unavailable[name] = reason
         return
-    mask_size = frame.options.get("mask_size")
-    mask_size = None if mask_size is None else int(mask_size)
+    mask_size = frame.family_options(LocalizationOptions).mask_size
     cols = {name: np.zeros(n, dtype=float) for name in _COLS}
     cols["loc_valid"] = np.zeros(n, dtype=bool)
     cols["loc_auc"][:] = np.nan
     n_scores = 0
     for i in targets:
         sid = str(frame.ids[i])
-        truth = _decode(frame.records[i]["truth"]["mask"], sid, "truth.mask")
+        truth = _decode(frame.records[i].truth.mask, sid, "truth.mask")
         pred_obj = frame.predictions[i]
         pred = _decode(pred_obj.mask, sid, "the predicted mask") if pred_obj.mask is not None else np.zeros(truth.shape, dtype=bool)
         if pred.shape != truth.shape:
@@ -216,7 +224,7 @@ def _ciou(frame: Frame, idx: np.ndarray) -> np.ndarray:
 
 
 def _details(frame: Frame, rows: np.ndarray) -> dict:
-    mask_size = frame.options.get("mask_size")
+    mask_size = frame.family_options(LocalizationOptions).mask_size
     valid = frame.columns["loc_valid"][rows]
     with_mask = sum(1 for i in rows[valid] if frame.predictions[i].mask is not None)
     return {
@@ -227,12 +235,13 @@ def _details(frame: Frame, rows: np.ndarray) -> dict:
     }
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
+METRICS: dict[str, Metric] = family(
+    "localization",
+    (
         Metric("giou", _masked_mean("loc_iou"), "mean per-image IoU of predicted and true masks (tampered images)", prepare=_prepare),
         Metric("ciou", _ciou, "cumulative IoU: summed intersections over summed unions (tampered images)", prepare=_prepare),
         Metric("pixel_f1", _masked_mean("loc_f1"), "mean per-image pixel F1 (tampered images)", prepare=_prepare, details=_details),
         Metric("pixel_auc", _masked_mean("loc_auc"), "mean per-image pixel ROC AUC (tampered images)", prepare=_prepare),
-    )
-}
+    ),
+    LocalizationOptions,
+)

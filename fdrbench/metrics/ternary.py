@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
 from fdrbench.types import TERNARY_CLASSES
 
 NO_CLASS = -1
@@ -159,9 +159,9 @@ def _metric(name: str, fn, description: str, details=None) -> Metric:
     return Metric(name, fn, description, prepare=_prepare, details=details)
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
+METRICS: dict[str, Metric] = family(
+    "ternary",
+    (
         _metric("ternary_accuracy", _on_codes(ternary_accuracy), "share of samples whose three-way class is right"),
         _metric("macro_recall", _on_codes(macro_recall), "mean per-class accuracy over the three classes"),
         _metric("macro_f1", _on_codes(macro_f1), "mean one-vs-rest F1 over the three classes", details=_details),
@@ -170,5 +170,5 @@ METRICS: dict[str, Metric] = {
             for c, name in enumerate(TERNARY_CLASSES)
         ),
         *(_metric(f"{name}_f1", _per_class(class_f1, c), f"one-vs-rest F1 of {name}") for c, name in enumerate(TERNARY_CLASSES)),
-    )
-}
+    ),
+)

@@ -33,11 +33,36 @@ from typing import Any
 
 import numpy as np
 
+from dataclasses import dataclass
+from typing import Literal
+
 from fdrbench.errors import ResultsError
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 
 BLEU_NAMES = ("bleu1", "bleu2", "bleu3", "bleu4")
 _HYP, _REFS, _VALID = "text_hypothesis", "text_references", "text_valid"
+
+
+
+@dataclass(frozen=True)
+class TextOptions(FamilyOptions):
+    """The explanation metrics' settings (see the module docstring); None keeps a default."""
+
+    text_lowercase: bool = False
+    bleu_tokenizer: Literal["whitespace", "treebank"] = "treebank"
+    bleu_smoothing: str | None = None
+    rouge_stemmer: bool = True
+    css_encoder: Literal["minilm", "sentence-transformers", "clip"] = "minilm"
+    css_model: str | None = None
+    css_max_tokens: int | None = None
+    css_device: str | None = None
+    bertscore_model: str | None = None
+    bertscore_num_layers: int | None = None
+
+
+def _options(frame: Frame) -> TextOptions:
+    return frame.family_options(TextOptions)
 
 
 # --------------------------------------------------------------------------- inputs
@@ -48,10 +73,9 @@ def _pairs(frame: Frame) -> str | None:
     if _VALID not in frame.columns:
         hyps, refs = [], []
         for record, pred in zip(frame.records, frame.predictions, strict=True):
-            reference = (record.get("truth") or {}).get("reference") or {}
-            given = reference.get("texts") or ([reference["text"]] if reference.get("text") else [])
-            if not isinstance(given, list) or not all(isinstance(t, str) for t in given):
-                raise ResultsError(f"sample {record.get('sample_id')!r}: truth.reference texts must be strings, got {str(given)[:80]}")
+            given = record.truth.reference.all_texts()
+            if not all(isinstance(t, str) for t in given):
+                raise ResultsError(f"sample {record.sample_id!r}: truth.reference texts must be strings, got {str(given)[:80]}")
             texts = [t for t in given if t.strip()]
             refs.append(texts)
             hyps.append((pred.explanation or "").strip())
@@ -71,11 +95,6 @@ def _pairs(frame: Frame) -> str | None:
 def _todo(frame: Frame) -> list[int]:
     """Rows whose score must be computed: a reference and a non-empty explanation."""
     return [i for i in np.flatnonzero(frame.columns[_VALID]) if frame.columns[_HYP][i]]
-
-
-def _opt(frame: Frame, name: str, default: Any) -> Any:
-    value = frame.options.get(name)
-    return default if value is None else value
 
 
 def _mark(frame: Frame, names: tuple[str, ...], reason: str) -> None:
@@ -134,7 +153,7 @@ def _word_tokens(frame: Frame, rows: list[int]) -> tuple[dict[int, list[str]], d
 
     key = "text_word_tokens"
     if key not in frame.columns:
-        tokenize = word_tokenizer(str(_opt(frame, "bleu_tokenizer", "treebank")), bool(_opt(frame, "text_lowercase", False)))
+        tokenize = word_tokenizer(_options(frame).bleu_tokenizer, _options(frame).text_lowercase)
         hyps = {i: tokenize(frame.columns[_HYP][i]) for i in _todo(frame)}
         refs = {i: [tokenize(r) for r in frame.columns[_REFS][i]] for i in np.flatnonzero(frame.columns[_VALID])}
         frame.columns[key] = np.array([(hyps, refs)], dtype=object)
@@ -150,7 +169,7 @@ def _fill_bleu(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.lexical import bleu_all, smoothing
 
     hyps, refs = _word_tokens(frame, rows)
-    smooth = smoothing(frame.options.get("bleu_smoothing"))
+    smooth = smoothing(_options(frame).bleu_smoothing)
     scores = [bleu_all(refs[i], hyps[i], smooth) for i in rows]
     matrix = np.array(scores, dtype=float).reshape(len(rows), 4)
     return {name: _column(frame, rows, list(matrix[:, k])) for k, name in enumerate(BLEU_NAMES)}
@@ -160,7 +179,7 @@ def _fill_bleu(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
 def _fill_rouge(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.lexical import rouge_l, rouge_tokenizer
 
-    tokenize = rouge_tokenizer(bool(_opt(frame, "rouge_stemmer", True)))
+    tokenize = rouge_tokenizer(_options(frame).rouge_stemmer)
     values = [rouge_l([tokenize(r) for r in frame.columns[_REFS][i]], tokenize(frame.columns[_HYP][i])) for i in rows]
     return {"rouge_l": _column(frame, rows, values)}
 
@@ -193,14 +212,11 @@ def css_encoder(frame_or_options: Frame | dict) -> Any:
     """The :class:`~fdrbench.metrics.embeddings.EncoderSpec` the options ask for."""
     from fdrbench.metrics.embeddings import EncoderSpec
 
-    options = frame_or_options.options if isinstance(frame_or_options, Frame) else frame_or_options
-    max_tokens = options.get("css_max_tokens")
-    return EncoderSpec(
-        str(options.get("css_encoder") or "minilm"),
-        options.get("css_model"),
-        int(max_tokens) if max_tokens else None,
-        options.get("css_device"),
-    )
+    if isinstance(frame_or_options, Frame):
+        options = _options(frame_or_options)
+    else:
+        options = TextOptions.of(frame_or_options)
+    return EncoderSpec(options.css_encoder, options.css_model, options.css_max_tokens or None, options.css_device)
 
 
 @_guard(("css",))
@@ -238,12 +254,12 @@ def _fill_bertscore(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.embeddings import EncoderUnavailable, bundled_minilm_path, quiet_loading
 
     try:
-        path = str(frame.options.get("bertscore_model") or bundled_minilm_path())
+        path = str(_options(frame).bertscore_model or bundled_minilm_path())
     except EncoderUnavailable as exc:
         raise _Unavailable(str(exc)) from exc
     if not Path(path).is_dir():
         raise _Unavailable(f"BERTScore model folder {path} not found")
-    layers = int(frame.options.get("bertscore_num_layers") or _num_layers(path))
+    layers = int(_options(frame).bertscore_num_layers or _num_layers(path))
     values: list[float] = []
     info = {"model": Path(path).name, "num_layers": layers, "rescale_with_baseline": False}
     if rows:
@@ -254,7 +270,7 @@ def _fill_bertscore(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
                 model_type=path,
                 num_layers=layers,
                 batch_size=64,
-                device=frame.options.get("css_device"),
+                device=_options(frame).css_device,
                 return_hash=True,
             )
         values = [float(v) for v in f1]
@@ -287,15 +303,15 @@ def _n_scored(frame: Frame, rows: np.ndarray) -> dict:
 def _bleu_details(frame: Frame, rows: np.ndarray) -> dict:
     return {
         "library": "nltk sentence_bleu",
-        "tokenizer": _opt(frame, "bleu_tokenizer", "treebank"),
-        "lowercase": bool(_opt(frame, "text_lowercase", False)),
-        "smoothing": frame.options.get("bleu_smoothing"),
+        "tokenizer": _options(frame).bleu_tokenizer,
+        "lowercase": _options(frame).text_lowercase,
+        "smoothing": _options(frame).bleu_smoothing,
         **_n_scored(frame, rows),
     }
 
 
 def _rouge_details(frame: Frame, rows: np.ndarray) -> dict:
-    return {"library": "rouge-score tokens, LCS F-measure", "stemmer": bool(_opt(frame, "rouge_stemmer", True)), **_n_scored(frame, rows)}
+    return {"library": "rouge-score tokens, LCS F-measure", "stemmer": _options(frame).rouge_stemmer, **_n_scored(frame, rows)}
 
 
 def _info_details(column: str):
@@ -306,16 +322,16 @@ def _info_details(column: str):
 
 
 def _meteor_details(frame: Frame, rows: np.ndarray) -> dict:
-    return {"library": "nltk meteor_score", "tokenizer": _opt(frame, "bleu_tokenizer", "treebank"), **_n_scored(frame, rows)}
+    return {"library": "nltk meteor_score", "tokenizer": _options(frame).bleu_tokenizer, **_n_scored(frame, rows)}
 
 
 def _cider_details(frame: Frame, rows: np.ndarray) -> dict:
     return {"variant": "CIDEr-D / 10", "sigma": 6.0, "idf_from": "every reference of the scored run", **_n_scored(frame, rows)}
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
+METRICS: dict[str, Metric] = family(
+    "text",
+    (
         *(
             Metric(
                 name,
@@ -336,7 +352,15 @@ METRICS: dict[str, Metric] = {
         ),
         Metric("meteor", _mean_of("meteor"), "METEOR (nltk; needs WordNet)", prepare=_fill_meteor, details=_meteor_details),
         Metric(
-            "cider", _mean_of("cider"), "CIDEr-D divided by 10, IDF from the run's references", prepare=_fill_cider, details=_cider_details
+            "cider",
+            _mean_of("cider"),
+            "CIDEr-D divided by 10, IDF from the run's references",
+            prepare=_fill_cider,
+            details=_cider_details,
+            bounded=False,
+            display="raw",
+            digits=3,
         ),
-    )
-}
+    ),
+    TextOptions,
+)
