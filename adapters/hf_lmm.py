@@ -23,7 +23,7 @@ from fdrbench.backends.hf_tokens import TokenCandidates
 from fdrbench.backends.verdict_site import Verdict
 from fdrbench.api.detector import Detector, RunContext
 from fdrbench.errors import FdrbenchError
-from fdrbench.manifest import sha256_text
+from fdrbench.hashing import sha256_text
 from fdrbench.api.task import Task
 from fdrbench.types import Prediction, Sample
 

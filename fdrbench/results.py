@@ -162,8 +162,8 @@ class ProtocolInfo(msgspec.Struct, omit_defaults=True):
     failure_policy: str
     positive_class: str
     metrics: list[str]
-    reparse: str | None = None
-    options: dict[str, Any] = msgspec.field(default_factory=dict)
+    reparse: str | None
+    options: dict[str, Any]
     aggregates: dict[str, Any] | None = None
     version: str | None = None
 
@@ -309,24 +309,27 @@ class RunDir:
     def task(self, manifest: Manifest | None = None) -> Task:
         """The run's task, re-created from its registered name only (never from a stored target or
         path); its stored options are checked against the task's declared options first."""
-        from fdrbench.registry import TASKS
-
         manifest = manifest or self.manifest()
-        name = manifest.task
-        if ":" in name or not TASKS.is_registered(name):
-            raise ResultsError(
-                f"{self.path}: the run names task {name!r}, which is not a registered task; a stored run's task is "
-                f"re-created from a registered name only (register a task class through the 'fdrbench.tasks' entry point)"
-            )
-        cls = TASKS.load(name)
-        options = dict(manifest.task_info.options)
-        declared = set(cls().option_names())
-        unknown = sorted(set(options) - declared)
-        if unknown:
-            raise ResultsError(
-                f"{self.path}: task_info.options {unknown} are not options of task {name!r} (it accepts {sorted(declared) or 'none'})"
-            )
-        return cls(**options)
+        return registered_task(manifest.task, manifest.task_info.options, where=str(self.path))
+
+
+def registered_task(name: str, options: dict[str, Any] | None = None, where: str = "the run") -> Task:
+    """The task registered as ``name`` with ``options`` checked against its declared options:
+    the only way a name read from a results file becomes a task."""
+    from fdrbench.registry import TASKS
+
+    if ":" in name or not TASKS.is_registered(name):
+        raise ResultsError(
+            f"{where}: task {name!r} is not a registered task; a stored run's task is re-created from a registered "
+            f"name only (register a task class through the 'fdrbench.tasks' entry point)"
+        )
+    cls = TASKS.load(name)
+    options = dict(options or {})
+    declared = set(cls().option_names())
+    unknown = sorted(set(options) - declared)
+    if unknown:
+        raise ResultsError(f"{where}: task_info.options {unknown} are not options of task {name!r} (it accepts {sorted(declared) or 'none'})")
+    return cls(**options)
 
 
 def find_runs(root: str | Path) -> list[RunDir]:

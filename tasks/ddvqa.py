@@ -57,7 +57,7 @@ FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
 FRAME_INDEX = "index.json"
 DOWNLOAD_HINT = (
     "clone github.com/Reality-Defender/Research-DD-VQA into <folder> (giving <folder>/DQ_FF++/), extract FF++ frames, "
-    "then run `fdrbench data prepare ddvqa --data-dir <folder> --frames <FF++ frames root>` and pass --data-dir <folder>"
+    "then run `fdrbench data prepare ddvqa --arg data_dir=<folder> --arg frames=<FF++ frames root>` and pass --data-dir <folder>"
 )
 
 
@@ -158,6 +158,37 @@ class DDVQA(DatasetTask):
         super().__init__(**options)
         if self.option("questions") == "all":
             self.group_keys = ("manipulation", "part")
+
+    def prepare(
+        self,
+        data_dir: str,
+        frames: str,
+        splits: str | list[str] = ("train", "test"),
+        template: str | None = None,
+        compression: str = "c23",
+        frame_policy: str = "consecutive",
+        mode: str = "copy",
+        skip_missing: bool = False,
+        show_progress: bool = True,
+    ) -> dict:
+        """``fdrbench data prepare ddvqa --arg data_dir=<folder with DQ_FF++/> --arg frames=<FF++ frames root>``:
+        copy the FF++ frame of every question to ``<data_dir>/frames/<key>/<qid>.<ext>``. ``splits``
+        (train, test), ``template`` (frames folder of a video under ``frames``), ``compression``,
+        ``frame_policy`` (consecutive, first, middle), ``mode`` (copy, hardlink) and ``skip_missing``
+        are the step's settings."""
+        from fdrbench.tasks.prepare_ddvqa import DEFAULT_TEMPLATE, prepare_ddvqa
+
+        return prepare_ddvqa(
+            Path(data_dir),
+            Path(frames),
+            splits=(splits,) if isinstance(splits, str) else tuple(splits),
+            template=template or DEFAULT_TEMPLATE,
+            compression=compression,
+            frame_policy=frame_policy,
+            mode=mode,
+            skip_missing=skip_missing,
+            show_progress=show_progress,
+        )
 
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
         mode = as_choice(self.option("questions"), "questions", ("image", "all"))

@@ -1,6 +1,6 @@
 """MMFR (FakeReasoning): the ten evaluation sets and the training split, read from the released tree.
 
-Layout (after ``fdrbench data prepare mmfr`` joins and extracts the released archive)::
+Layout (after ``fdrbench data prepare mmfr_eval`` joins and extracts the released archive)::
 
     <root>/evaluation_sets/<set>/0_real/<image>      label 0
     <root>/evaluation_sets/<set>/1_fake/<image>      label 1
@@ -66,7 +66,7 @@ LABEL_FOLDERS = {"0_real": REAL, "1_fake": FAKE}
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 DOWNLOAD_HINT = (
     "download the dataset.part*.tar files of HF AnnaGao/MMFR-Dataset into one folder and run "
-    "`fdrbench data prepare mmfr --parts-dir <that folder> --out <data dir>` (it joins the parts in numeric "
+    "`fdrbench data prepare mmfr_eval --arg parts_dir=<that folder> --arg out=<data dir>` (it joins the parts in numeric "
     "order and extracts them safely), then pass --data-dir <data dir>"
 )
 COT_FILE = "forgery_reasoning_cot.json"
@@ -173,6 +173,13 @@ class MMFREval(DatasetTask):
 
         clip_path = self.option("clip_path") or os.environ.get("FDRBENCH_CLIP_PATH") or None
         return {**super().protocols(), "paper": mmfr_paper(clip_path=clip_path)}
+
+    def prepare(self, parts_dir: str, out: str, show_progress: bool = True) -> dict:
+        """``fdrbench data prepare mmfr_eval --arg parts_dir=<folder of dataset.part*.tar> --arg out=<data dir>``:
+        join the archive parts in numeric order and extract them, refusing members that escape ``out``."""
+        from fdrbench.tasks.prepare_mmfr import prepare_mmfr
+
+        return prepare_mmfr(Path(parts_dir), Path(out), show_progress=show_progress)
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
         return Sample(
@@ -311,6 +318,8 @@ class MMFRTrain(DatasetTask):
     default_split = "train"
     download_hint = DOWNLOAD_HINT
     extra_options = {"source": "cot", "reasoning_keys": "auto"}
+    #: the training split comes from the same archive
+    prepare = MMFREval.prepare
 
     def attribute_files(self, root: Path) -> Iterator[tuple[str, Path, int]]:
         for folder, (file_name, label) in TRAIN_REASONING.items():

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from fdrbench import fingerprints
 from fdrbench.cli import app
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.manifest import config_hash, fingerprint_truths
+from fdrbench.fingerprints import fingerprint_truths
+from fdrbench.hashing import config_hash
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, read_json, write_json_atomic
 from fdrbench.validate import CHECKS, diff_json, find_runs, validate_run
 

@@ -153,7 +153,7 @@ class SpectralDetector(Detector):
         """Fit on ``ctx.split`` of ``ctx.task``; writes JSON weights to ``ctx.out`` (a file path)."""
         from sklearn.linear_model import LogisticRegression
 
-        from fdrbench.manifest import fingerprint_samples
+        from fdrbench.fingerprints import fingerprint_samples
         from fdrbench.progress import progress_bar
 
         config = FeatureConfig(size=int(size))

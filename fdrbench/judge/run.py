@@ -20,9 +20,13 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.judge.messages import applicable, build_messages, correction, references
 from fdrbench.judge.rubric import JudgeOutputError, Rubric, load_rubric
 from fdrbench.judge.store import answer_key, judged_text, judgements_path, load_judgements
-from fdrbench.manifest import config_hash, now_iso
+from fdrbench.api.task import Task
+from fdrbench.hashing import config_hash
+from fdrbench.manifest import now_iso
 from fdrbench.progress import progress_bar
-from fdrbench.store import MANIFEST, PredictionWriter, load_records, read_json, write_json_atomic
+from fdrbench.record import Record
+from fdrbench.results import Manifest, RunDir
+from fdrbench.store import PredictionWriter
 
 
 @dataclass(frozen=True)
@@ -164,11 +168,11 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _samples_by_id(manifest: dict, task: Any, data_dir: Path | None) -> dict:
-    info = manifest.get("task_info") or {}
-    folder = data_dir or (Path(info["data_dir"]) if info.get("data_dir") else None)
+def _samples_by_id(manifest: Manifest, task: Task, data_dir: Path | None) -> dict:
+    info = manifest.task_info
+    folder = data_dir or (Path(info.data_dir) if info.data_dir else None)
     try:
-        return {s.id: s for s in task.load(folder, info.get("split"))}
+        return {s.id: s for s in task.load(folder, info.split)}
     except FdrbenchError as exc:
         raise FdrbenchError(
             f"the rubric shows the judge the images, which are read from the task's data: {exc}\n  hint: pass --data-dir, or --no-images"
@@ -194,9 +198,9 @@ def _ledger(judgements: dict[str, dict], settings: JudgeSettings) -> dict:
     }
 
 
-def _check_config(run_dir: Path, manifest: dict, config: dict, settings: JudgeSettings) -> None:
+def _check_config(run_dir: Path, manifest: Manifest, config: dict, settings: JudgeSettings) -> None:
     path = judgements_path(run_dir)
-    previous = (manifest.get("judge") or {}).get("config_hash")
+    previous = (manifest.judge or {}).get("config_hash")
     if not path.is_file() or previous in (None, config_hash(config)):
         return
     if not settings.restart:
@@ -209,14 +213,15 @@ def _check_config(run_dir: Path, manifest: dict, config: dict, settings: JudgeSe
 
 def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
     """Judge every prediction of ``run_dir`` not yet judged; update the manifest and re-score."""
-    from fdrbench.pipeline import make_task, score_run_dir
+    from fdrbench.stages.score import score_run_dir
 
-    run_dir = Path(run_dir)
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    records, _ = load_records(run_dir)
+    run = RunDir(run_dir)
+    run_dir = run.path
+    manifest = run.manifest()
+    records, _ = run.records()
     if not records:
         raise FdrbenchError(f"{run_dir} has no predictions to judge")
-    task = make_task(manifest["task"], (manifest.get("task_info") or {}).get("options") or {})
+    task = run.task(manifest)
     rubric = choose_rubric(settings.rubric, task, records)
     config = settings.judge_config(rubric)
     _check_config(run_dir, manifest, config, settings)
@@ -226,7 +231,7 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
     client = ChatClient(settings.client)
     started, t0 = now_iso(), time.perf_counter()
 
-    def grade(record: dict) -> dict:
+    def grade(record: Record) -> dict:
         sample = samples.get(record.sample_id)
         image = None
         if sample is not None:
@@ -252,18 +257,18 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
         client.close()
     judgements = load_judgements(run_dir)
     ledger = _ledger(judgements, settings)
-    section = manifest.get("judge") or {}
+    section = manifest.judge or {}
     sessions = [
         *section.get("sessions", []),
         {"started": started, "ended": now_iso(), "n_judged": len(todo), "wall_s": round(time.perf_counter() - t0, 3)},
     ]
-    manifest["judge"] = {
+    manifest.judge = {
         **config,
         "config_hash": config_hash(config),
         "client": settings.client.describe(),
         "ledger": ledger,
         "sessions": sessions,
     }
-    write_json_atomic(run_dir / MANIFEST, manifest)
+    run.write_manifest(manifest)
     score_run_dir(run_dir)
     return JudgeSummary(run_dir, rubric.ref, ledger["counts"], ledger)
