@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fdrbench.errors import DataError
-from fdrbench.pipeline import make_task
+from fdrbench.resolve import make_task
 from fdrbench.scoring import ScoreSettings, score_records
 from fdrbench.tasks.fakeclue import PROMPT as FAKECLUE_PROMPT
 from fdrbench.tasks.fakeclue import FakeClue, split_answer
@@ -210,7 +210,7 @@ def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
     ],
 )
 def test_every_benchmark_has_its_paper_preset(name, reparse):
-    from fdrbench.pipeline import make_task
+    from fdrbench.resolve import make_task
 
     protocols = make_task(name).protocols()
     assert set(protocols) == {"strict", "paper"}

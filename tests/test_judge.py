@@ -13,7 +13,8 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.judge.rubric import JudgeOutputError, load_rubric, shipped
 from fdrbench.judge.run import JudgeSettings, judge_run
 from fdrbench.judge.store import load_judgements
-from fdrbench.pipeline import RunConfig, run, score_run_dir
+from fdrbench.pipeline import RunConfig, run
+from fdrbench.stages.score import score_run_dir
 from fdrbench.registry import TASKS, Entry
 from fdrbench.store import PredictionWriter, iter_records
 

@@ -11,7 +11,7 @@ import pytest
 from fdrbench.leaderboard import index as index_mod
 from fdrbench.leaderboard import tables
 from fdrbench.leaderboard.index import INDEX_NAME, build_index, index_problems, load_index, read_index, update_index
-from fdrbench.leaderboard.pairs import compare_runs
+from fdrbench.paired import compare_metric as compare_runs
 from fdrbench.leaderboard.ranking import cohorts, incomplete, latest_per_model, rank_runs, reason
 from fdrbench.scoring import build_frame
 from fdrbench.store import SCORES, read_json, write_json_atomic

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from fdrbench.manifest import fingerprint_samples, fingerprint_truths, scrub
+from fdrbench.fingerprints import fingerprint_samples, fingerprint_truths
+from fdrbench.sanitise import scrub
 from fdrbench.types import Reference, Sample
 
 

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from fdrbench.errors import FdrbenchError, RegistryError
-from fdrbench.metrics import EVALUATE_FAMILIES, detection_scores, evaluate_module_path, text_scores
-from fdrbench.metrics.api import build_records
+from fdrbench.hf_evaluate import EVALUATE_FAMILIES, evaluate_module_path
+from fdrbench.score_arrays import detection_scores, text_scores
+from fdrbench.score_arrays import build_records
 
 
 def test_api_takes_plain_lists_and_gives_intervals():

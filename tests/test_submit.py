@@ -31,7 +31,7 @@ def local_run(tmp_path_factory, demo_root) -> Path:
         return record
 
     rewrite_predictions(run_dir, local_error)
-    from fdrbench.pipeline import score_run_dir
+    from fdrbench.stages.score import score_run_dir
 
     score_run_dir(run_dir)
     return run_dir

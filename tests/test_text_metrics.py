@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fdrbench.metrics import embeddings as emb
-from fdrbench.metrics import text_scores
+from fdrbench.score_arrays import text_scores
 from fdrbench.metrics.cider import corpus_cider_d
 from fdrbench.metrics.lexical import bleu_all, lcs_length, rouge_l, rouge_tokenizer, word_tokenizer
 
@@ -105,7 +105,7 @@ def test_missing_explanations_references_and_libraries():
     no_ref = text_scores(["x"], [None], metrics=["rouge_l"])
     assert no_ref["details"]["rouge_l"] == {"unavailable": "no sample has a reference text"}
     from fdrbench.errors import ResultsError
-    from fdrbench.metrics.api import build_records, score
+    from fdrbench.score_arrays import build_records, score
 
     records = build_records([1], [1], explanations=["x"], references=["y"])
     records[0]["truth"]["reference"] = {"texts": [3]}
@@ -134,7 +134,7 @@ def test_meteor_with_wordnet_installed(tmp_path):
     (wordnet / "data.adj").write_text("  1 WordNet 3.0 Copyright 2006 by Princeton University.\n")
     (wordnet / "index.sense").write_text("")
     code = (
-        "import json; from fdrbench.metrics import text_scores;"
+        "import json; from fdrbench.score_arrays import text_scores;"
         f"print(json.dumps(text_scores([{HYP!r}], [{REF!r}], metrics=['meteor'])['meteor']))"
     )
     env = {**os.environ, "NLTK_DATA": str(tmp_path)}

@@ -8,7 +8,7 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from fdrbench.backends.answers import generic_ternary
+from fdrbench.verdicts import generic_ternary
 from fdrbench.backends.hf_tokens import TokenCandidates, decode, token_at
 from fdrbench.backends.logprob_verdict import read_verdict_logprobs
 from fdrbench.backends.openai_client import TokenLogprob

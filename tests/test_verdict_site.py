@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from fdrbench.backends.answers import generic_ternary, task_verdict_reader
+from fdrbench.backends.answers import task_verdict_reader
+from fdrbench.verdicts import generic_ternary
 from fdrbench.backends.verdict_site import (
     BINARY_WORDS,
     TERNARY_WORDS,
