@@ -154,8 +154,8 @@ def prepare_metrics(frame: Frame, metrics: Sequence[Metric]) -> None:
             metric.prepare(frame)
 
 
-def score_protocol(scored: ScoredFrame, protocol: Protocol, settings: ScoreSettings, aggregates: Mapping[str, Aggregate] = {}) -> dict:
-    """The ``BLOCK`` of the results contract for one protocol (``aggregates``: the task's own)."""
+def score_protocol(scored: ScoredFrame, protocol: Protocol, settings: ScoreSettings, task_aggregates: Mapping[str, Aggregate] = {}) -> dict:
+    """The ``BLOCK`` of the results contract for one protocol (``task_aggregates``: the task's own)."""
     frame = scored.frame
     metrics = [get_metric(name) for name in protocol.metrics]
     prepare_metrics(frame, metrics)
@@ -174,7 +174,7 @@ def score_protocol(scored: ScoredFrame, protocol: Protocol, settings: ScoreSetti
             groups[key][str(value)] = scope.block(settings.level)
             sizes[key][str(value)] = scope.n
     aggregates, members_present = {}, {}
-    for name, agg in {**aggregates, **protocol.aggregates}.items():
+    for name, agg in {**task_aggregates, **protocol.aggregates}.items():
         members = agg.members or tuple(groups.get(agg.key, {}))
         present = [m for m in members if (agg.key, m) in group_scopes]
         if not present:

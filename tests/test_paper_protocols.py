@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from fdrbench.scoring import ScoreSettings, score_records
+from fdrbench.scoring import ScoreSettings
+
+from .helpers.records import score_records
 from fdrbench.task import Task
 from fdrbench.tasks.mmfr import MMFR_SETS, MMFREval
 from fdrbench.tasks.paper_protocols import (
@@ -228,7 +230,7 @@ def test_loki_total_weights_categories_by_fake_questions():
         return out
 
     recs = answers("animal", 1, 5, 1) + answers("animal", 0, 1, 1) + answers("doc", 1, 2, 0, asks_fake=False) + answers("doc", 0, 1, 3)
-    protocol = loki_paper(asks_fake=lambda truth: "AI-generated" in truth["question"])
+    protocol = loki_paper(asks_fake=lambda truth: "AI-generated" in truth.question)
     block = score_records(recs, PaperTask(protocol), settings=NO_BOOT)["paper"]
     animal = block["groups"]["category"]["animal"]["balanced_accuracy"]["value"]
     doc = block["groups"]["category"]["doc"]["balanced_accuracy"]["value"]

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from fdrbench.errors import ResultsError
-from fdrbench.scoring import ScoreSettings, build_frame, score_records
+from fdrbench.scoring import ScoreSettings, build_frame
+
+from .helpers.records import score_records, to_records
 from fdrbench.task import Aggregate, Protocol, Task
 
 
@@ -150,7 +152,7 @@ def test_errors_for_bad_input():
 
 
 def test_reparse_hook_rederives_verdicts():
-    def always_fake(pred):
+    def always_fake(pred, truth):
         pred.label, pred.parse_ok = 1, True
         return pred
 

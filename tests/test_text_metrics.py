@@ -245,8 +245,10 @@ def test_word_tokenizer_rejects_unknown_names():
 
 
 def test_mmfr_paper_protocol_scores_css_with_the_given_clip_folder(tiny_clip):
-    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.scoring import ScoreSettings
     from fdrbench.tasks.mmfr import MMFREval
+
+    from .helpers.records import score_records
 
     folder, _ = tiny_clip
     answer = "<REASONING>w1 w2 w3</REASONING><CONCLUSION>This image is fake.</CONCLUSION>"

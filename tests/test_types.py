@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fdrbench.record import Truth
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -85,8 +87,8 @@ def test_sample_checks_label_and_class():
     with pytest.raises(DataError):
         Sample(id="s", label=0, cls="tampered")
     s = Sample(id="s", label=1, cls="full_synthetic", reference=Reference(text="t"))
-    truth = s.truth()
-    assert truth["label"] == 1 and truth["cls"] == "full_synthetic" and truth["reference"]["text"] == "t"
+    truth = Truth.of(s)
+    assert truth.label == 1 and truth.cls == "full_synthetic" and truth.reference.text == "t"
 
 
 def test_reference_all_texts():
@@ -122,6 +124,6 @@ def test_sample_mask_from_file_and_truth_encoding(tmp_path):
     Image.fromarray(arr).save(path)
     s = Sample(id="t", label=1, cls="tampered", mask=path)
     assert s.load_mask().sum() == 4
-    assert s.truth()["mask"] == encode_mask(arr > 127)
+    assert Truth.of(s).mask == encode_mask(arr > 127)
     with pytest.raises(DataError, match="mask file not found"):
         Sample(id="u", label=1, mask=tmp_path / "missing.png").load_mask()

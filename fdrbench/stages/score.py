@@ -77,3 +77,10 @@ def score_run_dir(
     stored = manifest.settings
     settings = ScoreSettings(n_boot=int(n_boot if n_boot is not None else stored.n_boot), seed=int(seed if seed is not None else stored.seed))
     return score_run(run, manifest, task, protocols or stored.protocols, settings, None)
+
+
+def score_task(
+    records: Sequence[Record], task: Task, protocols: Sequence[str] | None = None, settings: ScoreSettings | None = None
+) -> dict[str, dict]:
+    """The protocol blocks of ``records`` under ``task``'s protocols (all by default), its groups and aggregates."""
+    return score_records(records, task.protocols(), protocols, settings, task.group_keys, task.aggregates)
