@@ -178,10 +178,14 @@ def validation_message(exc: msgspec.ValidationError) -> str:
     text = str(exc)
     message, sep, at = text.rpartition(" - at `")
     if not sep:
-        return text
-    path = at.rstrip("`").removeprefix("$").lstrip(".") or "<root>"
+        message, at = text, "$"
+    path = at.rstrip("`").removeprefix("$").lstrip(".")
+    missing = message.removeprefix("Object missing required field `")
+    if missing != message:
+        field = missing.rstrip("`")
+        return f"missing field '{f'{path}.{field}' if path else field}'"
     message = message.replace("`", "")
-    return f"field '{path}': {message[:1].lower()}{message[1:]}"
+    return f"field '{path or '<root>'}': {message[:1].lower()}{message[1:]}"
 
 
 def _mask_problems(value: dict | None, where: str) -> list[str]:

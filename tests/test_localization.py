@@ -85,7 +85,7 @@ def test_score_maps_rank_pixels():
     enc = encode_score_map(scores)
     assert np.allclose(decode_score_map(enc), scores, atol=1 / 255)
     records = build_records([1], [1], cls_true=["tampered"], true_masks=[truth], pred_masks=[scores > 0.6])
-    records[0]["extra"] = {SCORE_MAP_KEY: enc}
+    records[0].extra = {SCORE_MAP_KEY: enc}
     out = score(LOCALIZATION, records)
     assert out["pixel_auc"] == pytest.approx(1.0) and out["details"]["pixel_f1"]["pixel_auc_from"] == "score maps"
     with pytest.raises(ValueError, match="values in \\[0, 1\\]"):
@@ -94,10 +94,10 @@ def test_score_maps_rank_pixels():
 
 def test_bad_masks_name_the_sample():
     records = build_records([1], [1], cls_true=["tampered"], true_masks=[TRUTH], pred_masks=[PRED])
-    records[0]["mask"] = {"size": [4, 4], "counts": [3, 3]}
+    records[0].mask = {"size": [4, 4], "counts": [3, 3]}
     with pytest.raises(ResultsError, match="sample '000000000'.*predicted mask"):
         score(LOCALIZATION, records)
-    records[0]["mask"] = encode_mask(PRED)
-    records[0]["extra"] = {SCORE_MAP_KEY: {"size": [4, 4], "png": "not base64!"}}
+    records[0].mask = encode_mask(PRED)
+    records[0].extra = {SCORE_MAP_KEY: {"size": [4, 4], "png": "not base64!"}}
     with pytest.raises(ResultsError, match="extra.mask_scores"):
         score(LOCALIZATION, records)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fdrbench.record import Truth
+
 import pytest
 
 from fdrbench.scoring import ScoreSettings
@@ -142,7 +144,7 @@ def test_mmfr_paper_excludes_failures_and_scores_the_reasoning():
     assert block["overall"]["bleu1"]["value"] == pytest.approx(1.0) and block["overall"]["rouge_l"]["value"] == pytest.approx(1.0)
     assert block["overall"]["css"]["value"] is None  # no CLIP folder given: unavailable, not 0
     assert "clip" in block["protocol"]["options"]["css_encoder"] and block["protocol"]["options"]["css_max_tokens"] == 77
-    parsed = fakereasoning_reparse(Prediction(sample_id="x", raw_output=reasoning_answer("real")))
+    parsed = fakereasoning_reparse(Prediction(sample_id="x", raw_output=reasoning_answer("real")), Truth(label=0))
     assert parsed.label == 0 and parsed.explanation == "The texture looks real." and parsed.parse_ok
 
 

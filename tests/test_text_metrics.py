@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 
+from fdrbench.errors import FdrbenchError
 from fdrbench.metrics import embeddings as emb
 from fdrbench.score_arrays import text_scores
 from fdrbench.metrics.cider import corpus_cider_d
@@ -105,12 +106,11 @@ def test_missing_explanations_references_and_libraries():
     no_ref = text_scores(["x"], [None], metrics=["rouge_l"])
     assert no_ref["details"]["rouge_l"] == {"unavailable": "no sample has a reference text"}
     from fdrbench.errors import ResultsError
-    from fdrbench.score_arrays import build_records, score
+    from fdrbench.record import Record
 
-    records = build_records([1], [1], explanations=["x"], references=["y"])
-    records[0]["truth"]["reference"] = {"texts": [3]}
-    with pytest.raises(ResultsError, match="sample '000000000': truth.reference texts must be strings"):
-        score(["bleu1"], records)
+    line = {"sample_id": "000000000", "label": 1, "explanation": "x", "truth": {"label": 1, "reference": {"texts": [3]}}}
+    with pytest.raises(ResultsError, match=r"line 7: field 'truth.reference.texts\[0\]': expected str, got int"):
+        Record.from_json(line, where="line 7")
 
 
 def test_meteor_is_unavailable_without_wordnet_never_zero(monkeypatch):
@@ -225,7 +225,7 @@ def test_css_encoder_unavailable_is_null_with_reason():
     out = text_scores([HYP], [REF], metrics=["css", "bleu1"], css_encoder="clip")
     assert out["css"] is None and out["bleu1"] is not None
     assert "needs a model folder" in out["details"]["css"]["unavailable"]
-    with pytest.raises(ValueError, match="css_encoder must be one of"):
+    with pytest.raises(FdrbenchError, match="option 'css_encoder' must be 'minilm' or 'sentence-transformers' or 'clip', got 'word2vec'"):
         text_scores([HYP], [REF], metrics=["css"], css_encoder="word2vec")
 
 

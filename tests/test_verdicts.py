@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fdrbench.verdicts import generic_binary
+
 import pytest
 
 from fdrbench.tasks import verdicts as v
@@ -98,4 +100,4 @@ def test_sida_and_sofake():
     ],
 )
 def test_generic_rule(text, label):
-    assert v.generic_binary(text) == label
+    assert generic_binary(text) == label
