@@ -15,10 +15,10 @@ from fdrbench.judge.run import JudgeSettings, judge_run
 from fdrbench.judge.store import load_judgements
 from fdrbench.pipeline import RunConfig, run
 from fdrbench.stages.score import score_run_dir
-from fdrbench.registry import TASKS, Entry
 from fdrbench.store import PredictionWriter, iter_records
 
 from .conftest import HELPERS
+from .helpers.plugins import install_entry_points
 from .helpers.judge_fixtures import explanation_in, images_in, make_images, scores_json
 from .helpers.openai_server import Fault, ScriptedServer, completion
 
@@ -35,7 +35,7 @@ def own_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def run_dir(tmp_path, monkeypatch) -> Path:
     # registered under a plain name, as an installed task would be, so the run can be re-scored
-    monkeypatch.setitem(TASKS._builtin, "annotated", Entry("annotated", f"{FIXTURES}:AnnotatedTask"))
+    install_entry_points(tmp_path / "plugin", monkeypatch, {"fdrbench.tasks": {"annotated": "tests.helpers.judge_fixtures:AnnotatedTask"}})
     data = tmp_path / "data"
     make_images(data)
     result = run(
@@ -220,7 +220,7 @@ def test_text_only_judging_and_the_reference_rubric_choice(run_dir):
 
 def test_rubrics_load_hash_and_validate(tmp_path):
     assert ("loki_explanation", 1) in shipped() and ("reference", 1) in shipped()
-    loki = load_rubric("loki")
+    loki = load_rubric("loki_explanation")
     assert loki.ref == "loki_explanation@1" and loki.max_total == 20 and [c.key for c in loki.criteria] == list(LOKI_KEYS)
     assert load_rubric("reference@1").max_total == 15
     with pytest.raises(FdrbenchError, match="unknown rubric"):

@@ -8,7 +8,7 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from fdrbench.verdicts import generic_ternary
+from fdrbench.verdicts import generic_binary, generic_ternary
 from fdrbench.backends.hf_tokens import TokenCandidates, decode, token_at
 from fdrbench.backends.logprob_verdict import read_verdict_logprobs
 from fdrbench.backends.openai_client import TokenLogprob
@@ -78,7 +78,7 @@ def tokens(pieces, tops=None):
 
 
 def generic(text):
-    return v.generic_binary(text), None
+    return generic_binary(text), None
 
 
 def test_logprobs_at_the_verdict_token():

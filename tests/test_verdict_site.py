@@ -7,7 +7,7 @@ import math
 import pytest
 
 from fdrbench.backends.answers import task_verdict_reader
-from fdrbench.verdicts import generic_ternary
+from fdrbench.verdicts import generic_binary, generic_ternary
 from fdrbench.backends.verdict_site import (
     BINARY_WORDS,
     TERNARY_WORDS,
@@ -22,7 +22,7 @@ from fdrbench.types import Sample
 
 
 def generic(text):
-    return v.generic_binary(text), None
+    return generic_binary(text), None
 
 
 def first_sentence(text):
