@@ -55,9 +55,9 @@ class _Contract(msgspec.Struct, omit_defaults=True):
         try:
             data = Path(path).read_bytes()
         except FileNotFoundError as exc:
-            raise ResultsError(f"{path}: {cls.FILE} not found") from exc
+            raise ResultsError(f"{path}: {cls.WHAT} not found") from exc
         except OSError as exc:
-            raise ResultsError(f"{path}: {cls.FILE} cannot be read ({exc})") from exc
+            raise ResultsError(f"{path}: {cls.WHAT} cannot be read ({exc})") from exc
         return cls.from_json(data, strict=strict, where=str(path))
 
     def to_json(self) -> dict[str, Any]:
@@ -112,6 +112,7 @@ class Manifest(_Contract):
     """``manifest.json``: what ran, on what data, with which code, settings and libraries."""
 
     FILE = MANIFEST
+    WHAT = "manifest"
 
     schema_version: int
     task: str
@@ -202,6 +203,7 @@ class Scores(_Contract):
     """``scores.json``: every protocol's values with their intervals, per group and aggregate."""
 
     FILE = SCORES
+    WHAT = "scores file"
 
     task: str
     task_version: str

@@ -14,6 +14,7 @@ from fdrbench.cli import app
 from fdrbench.protocols import strict_metrics
 from fdrbench.store import iter_records
 
+from .helpers.plugins import install_entry_points
 from .conftest import HELPERS, REPO
 
 runner = CliRunner()
@@ -310,7 +311,7 @@ def test_module_entry_point():
     assert out.stdout.startswith("fdrbench ")
 
 
-def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path):
+def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path, monkeypatch):
     task_file = tmp_path / "my_task.py"
     task_file.write_text(
         "from fdrbench.tasks.demo import DemoTask\n\n\nclass Unnamed(DemoTask):\n    name = ''\n\n    def ensure_data(self, data_dir):\n        return data_dir\n"
@@ -334,5 +335,10 @@ def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path):
     )
     assert result.exit_code == 0, result.output
     (run_dir,) = (out / "Unnamed" / "hashdet").iterdir()
+    # a stored run names its task by a registered name only: a class given by path is never imported again
+    refused = invoke("score", str(run_dir))
+    assert refused.exit_code == 2 and "task 'Unnamed' is not a registered task" in refused.output
+    install_entry_points(tmp_path / "plugin", monkeypatch, {"fdrbench.tasks": {"Unnamed": "my_task:Unnamed"}})
+    monkeypatch.syspath_prepend(str(tmp_path))
     rescored = invoke("score", str(run_dir))
     assert rescored.exit_code == 0, rescored.output

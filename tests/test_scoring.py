@@ -82,7 +82,7 @@ def test_exclude_drops_failures_but_reports_their_rate():
 
 
 def test_missing_probability_becomes_the_verdict():
-    frame = build_frame(RECORDS, ToyTask().protocols()["strict"], ("generator",)).frame
+    frame = build_frame(to_records(RECORDS), ToyTask().protocols()["strict"], ("generator",)).frame
     ids = list(frame.ids)
     # a failed fake (b4) gets p=0 (confidently wrong); a failed real (a4) gets p=1
     assert frame.p[ids.index("b4")] == 0.0
