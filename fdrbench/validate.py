@@ -171,10 +171,12 @@ def check_manifest(run: RunDir, report: Report) -> Manifest | None:
     from fdrbench.hashing import config_hash, sha256_text
 
     with _Check(report, "manifest") as check:
-        manifest = _contract(check, run.manifest)
+        manifest = _contract(check, lambda: run.manifest(strict=False))
         if manifest is None:
             return None
         where = MANIFEST
+        for problem in manifest.problems():
+            check.fail(f"{where}: {problem}")
         if manifest.schema_version != SCHEMA_VERSION:
             check.fail(f"{where}: 'schema_version' is {manifest.schema_version!r}, this fdrbench reads {SCHEMA_VERSION}")
         names = {"task": manifest.task, "model": manifest.model, "run_id": manifest.run_id}
@@ -213,7 +215,7 @@ def check_manifest(run: RunDir, report: Report) -> Manifest | None:
 
 def check_scores(run: RunDir, manifest: Manifest, report: Report) -> Scores | None:
     with _Check(report, "scores") as check:
-        scores = _contract(check, run.scores)
+        scores = _contract(check, lambda: run.scores(strict=False))
         if scores is None:
             return None
         info = manifest.task_info
@@ -234,6 +236,8 @@ def check_scores(run: RunDir, manifest: Manifest, report: Report) -> Scores | No
             check.fail(f"{SCORES}: settings.n_boot is {scores.settings.n_boot}; a submission needs bootstrap confidence intervals (--n-boot)")
         if not 0 < scores.settings.ci_level < 1:
             check.fail(f"{SCORES}: settings.ci_level must be in (0, 1), got {scores.settings.ci_level}")
+        for problem in scores.problems():
+            check.fail(f"{SCORES} {problem}")
         return scores if check.count == 0 else None
 
 
