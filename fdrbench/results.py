@@ -32,7 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SCHEMA_VERSION = 1
 
 
-class _Contract(msgspec.Struct, omit_defaults=True):
+class _Contract(msgspec.Struct, omit_defaults=True, kw_only=True):
     """Shared reading and writing of the run files."""
 
     @classmethod
@@ -70,19 +70,19 @@ class _Contract(msgspec.Struct, omit_defaults=True):
 # --------------------------------------------------------------------------- manifest.json
 
 
-class TaskInfo(msgspec.Struct, omit_defaults=True):
+class TaskInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     name: str
     version: str
-    split: str
-    n_samples: int
-    options: dict[str, Any]
-    limit: int | None = None
     label_space: str = "binary"
     group_keys: list[str] = msgspec.field(default_factory=list)
     aggregates: dict[str, Any] = msgspec.field(default_factory=dict)
-    target: str | None = None
-    data_dir: str | None = None
+    options: dict[str, Any]
     load_report: dict[str, Any] | None = None
+    target: str | None = None
+    split: str
+    limit: int | None
+    n_samples: int
+    data_dir: str | None = None
 
 
 class AdapterInfo(msgspec.Struct):
@@ -92,14 +92,14 @@ class AdapterInfo(msgspec.Struct):
     describe: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
-class RunSettings(msgspec.Struct):
+class RunSettings(msgspec.Struct, kw_only=True):
     seed: int
-    n_boot: int
-    protocols: list[str]
     batch_size: int = 8
     device: str = "cpu"
     world_size: int = 1
     max_failures: int | str | None = None
+    n_boot: int
+    protocols: list[str]
 
 
 class CodeInfo(msgspec.Struct):
@@ -108,7 +108,7 @@ class CodeInfo(msgspec.Struct):
     dirty: bool | None = None
 
 
-class Manifest(_Contract):
+class Manifest(_Contract, kw_only=True):
     """``manifest.json``: what ran, on what data, with which code, settings and libraries."""
 
     FILE = MANIFEST
@@ -119,6 +119,7 @@ class Manifest(_Contract):
     model: str
     run_id: str
     created: str
+    updated: str | None = None
     status: str
     task_info: TaskInfo
     data_fingerprint: str
@@ -128,12 +129,11 @@ class Manifest(_Contract):
     settings: RunSettings
     fdrbench: CodeInfo
     environment: dict[str, Any]
-    prompt: str | None
-    prompt_sha256: str | None
-    updated: str | None = None
     sessions: list[dict[str, Any]] = msgspec.field(default_factory=list)
     timing: dict[str, Any] = msgspec.field(default_factory=dict)
     usage: dict[str, Any] = msgspec.field(default_factory=dict)
+    prompt: str | None
+    prompt_sha256: str | None
     abort_reason: str | None = None
     judge: dict[str, Any] | None = None
 
@@ -169,17 +169,17 @@ class ProtocolInfo(msgspec.Struct, omit_defaults=True):
     version: str | None = None
 
 
-class Block(msgspec.Struct):
+class Block(msgspec.Struct, kw_only=True):
     protocol: ProtocolInfo
     n: int
     n_failed: int
-    overall: dict[str, Entry]
-    groups: dict[str, dict[str, dict[str, Entry]]]
-    aggregates: dict[str, dict[str, Entry]]
     n_scored: int | None = None
     n_missing_p_fake: int | None = None
+    overall: dict[str, Entry]
     details: dict[str, Any] = msgspec.field(default_factory=dict)
+    groups: dict[str, dict[str, dict[str, Entry]]]
     group_sizes: dict[str, dict[str, int]] = msgspec.field(default_factory=dict)
+    aggregates: dict[str, dict[str, Entry]]
     aggregate_members: dict[str, list[str]] = msgspec.field(default_factory=dict)
 
     def entries(self) -> Iterator[tuple[str, str, Entry]]:
@@ -199,7 +199,7 @@ class ScoreInfo(msgspec.Struct):
     ci_method: str = ""
 
 
-class Scores(_Contract):
+class Scores(_Contract, kw_only=True):
     """``scores.json``: every protocol's values with their intervals, per group and aggregate."""
 
     FILE = SCORES
@@ -213,8 +213,8 @@ class Scores(_Contract):
     n_expected: int
     partial: bool
     settings: ScoreInfo
-    protocols: dict[str, Block]
     headline_metrics: list[str] = msgspec.field(default_factory=list)
+    protocols: dict[str, Block]
 
     def problems(self) -> list[str]:
         from fdrbench.errors import RegistryError
