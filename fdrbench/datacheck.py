@@ -14,7 +14,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fdrbench.errors import DataError
+from fdrbench.errors import DataError, SplitNotFound
 from fdrbench.progress import progress_bar
 from fdrbench.api.task import Task, subsample
 from fdrbench.types import LABEL_NAMES, Sample
@@ -64,8 +64,6 @@ def unreadable(samples: list[Sample], show_progress: bool, what: str) -> dict[st
 
 
 def check_split(task: Task, data_dir: Path, split: str, decode: bool, limit: int | None, show_progress: bool) -> dict:
-    from fdrbench.tasks.loading import SplitNotFound
-
     entry: dict[str, Any] = {"split": split}
     try:
         with warnings.catch_warnings():

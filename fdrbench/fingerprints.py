@@ -134,7 +134,7 @@ def record(task_name: str, version: str, split: str, fingerprint: str, path: Pat
 
 def main(argv: list[str] | None = None) -> None:
     """Print (and with ``--record`` register) the fingerprint of a task split."""
-    from fdrbench.resolve import make_task
+    from fdrbench.registry import TASKS
 
     parser = argparse.ArgumentParser(prog="python -m fdrbench.fingerprints", description=main.__doc__)
     parser.add_argument("task")
@@ -142,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default=None)
     parser.add_argument("--record", action="store_true", help="write the value into the registry")
     args = parser.parse_args(argv)
-    task = make_task(args.task)
+    task = TASKS.load(args.task)()
     split = args.split or task.default_split
     value = compute(task, args.data_dir, split, None, 0)
     print(f"{task.name} v{task.version} {split}: {value}")

@@ -25,117 +25,21 @@ this module holds the checks across files and against the task.
 from __future__ import annotations
 
 import json
-import math
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from fdrbench.checks import Report, Check, diff_json
 from fdrbench.errors import FdrbenchError, ResultsError
 from fdrbench.record import Record
 from fdrbench.results import SCHEMA_VERSION, Manifest, RunDir, Scores, find_runs
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, prediction_files
 
 CHECKS = ("files", "manifest", "scores", "predictions", "fingerprint", "task", "rescore", "portable")
-MAX_MESSAGES = 12
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-#: embedding-based scores (CSS, BERTScore) move by ~1e-8 with the batch a text is encoded in, so a
-#: re-score is compared to 1e-6 - far below the 0.1-point precision anything is reported at
-_REL_TOL = 1e-6
 
 
-@dataclass
-class Problem:
-    check: str
-    message: str
-
-
-@dataclass
-class Report:
-    """The outcome of validating one run folder."""
-
-    run_dir: Path
-    problems: list[Problem] = field(default_factory=list)
-    passed: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def reasons(self) -> list[str]:
-        return [f"[{p.check}] {p.message}" for p in self.problems]
-
-    def to_dict(self) -> dict:
-        return {
-            "run_dir": str(self.run_dir),
-            "ok": self.ok,
-            "passed": self.passed,
-            "problems": [{"check": p.check, "message": p.message} for p in self.problems],
-            "skipped": self.skipped,
-            "notes": self.notes,
-        }
-
-
-class _Check:
-    """Collects the problems of one check, capped so a broken file does not flood the report."""
-
-    def __init__(self, report: Report, name: str):
-        self.report = report
-        self.name = name
-        self.count = 0
-
-    def fail(self, message: str) -> None:
-        self.count += 1
-        if self.count <= MAX_MESSAGES:
-            self.report.problems.append(Problem(self.name, message))
-
-    def __enter__(self) -> _Check:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.count > MAX_MESSAGES:
-            self.report.problems.append(Problem(self.name, f"... and {self.count - MAX_MESSAGES} more problems of this kind"))
-        if self.count == 0 and exc[0] is None:
-            self.report.passed.append(self.name)
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def diff_json(stored: object, fresh: object, path: str = "") -> list[str]:
-    """Paths where two JSON values differ (floats compared with a relative tolerance of 1e-6)."""
-    here = path or "<root>"
-    if isinstance(stored, dict) and isinstance(fresh, dict):
-        out = []
-        for key in sorted(set(stored) | set(fresh), key=str):
-            sub = f"{path}.{key}" if path else str(key)
-            if key not in fresh:
-                out.append(f"{sub}: in scores.json but not produced by scoring")
-            elif key not in stored:
-                out.append(f"{sub}: missing from scores.json")
-            else:
-                out.extend(diff_json(stored[key], fresh[key], sub))
-        return out
-    if isinstance(stored, list) and isinstance(fresh, list):
-        if len(stored) != len(fresh):
-            return [f"{here}: stored {json.dumps(stored)[:60]}, recomputed {json.dumps(fresh)[:60]}"]
-        return [d for i, (a, b) in enumerate(zip(stored, fresh, strict=True)) for d in diff_json(a, b, f"{path}[{i}]")]
-    if _is_number(stored) and _is_number(fresh):
-        if abs(float(stored) - float(fresh)) <= _REL_TOL * max(1.0, abs(float(fresh))):
-            return []
-        return [f"{here}: stored {stored!r}, recomputed {fresh!r}"]
-    if stored != fresh or type(stored) is not type(fresh):
-        return [f"{here}: stored {json.dumps(stored)[:60]}, recomputed {json.dumps(fresh)[:60]}"]
-    return []
-
-
-def _contract(check: _Check, read):
+def _contract(check: Check, read):
     """``read()`` of a contract type, its ResultsError reported as the check's problem."""
     try:
         return read()
@@ -154,7 +58,7 @@ def _short(message: str) -> str:
 
 
 def check_files(run_dir: Path, report: Report) -> bool:
-    with _Check(report, "files") as check:
+    with Check(report, "files") as check:
         if not run_dir.is_dir():
             check.fail(f"{run_dir} is not a folder")
             return False
@@ -170,7 +74,7 @@ def check_files(run_dir: Path, report: Report) -> bool:
 def check_manifest(run: RunDir, report: Report) -> Manifest | None:
     from fdrbench.hashing import config_hash, sha256_text
 
-    with _Check(report, "manifest") as check:
+    with Check(report, "manifest") as check:
         manifest = _contract(check, lambda: run.manifest(strict=False))
         if manifest is None:
             return None
@@ -214,7 +118,7 @@ def check_manifest(run: RunDir, report: Report) -> Manifest | None:
 
 
 def check_scores(run: RunDir, manifest: Manifest, report: Report) -> Scores | None:
-    with _Check(report, "scores") as check:
+    with Check(report, "scores") as check:
         scores = _contract(check, lambda: run.scores(strict=False))
         if scores is None:
             return None
@@ -243,7 +147,7 @@ def check_scores(run: RunDir, manifest: Manifest, report: Report) -> Scores | No
 
 def check_predictions(run: RunDir, manifest: Manifest, report: Report) -> dict[str, Record] | None:
     """Strictly parse every prediction line; returns the merged records, or None when malformed."""
-    with _Check(report, "predictions") as check:
+    with Check(report, "predictions") as check:
         seen: dict[str, str] = {}
         for path in prediction_files(run.path):
             data = path.read_bytes()
@@ -273,7 +177,7 @@ def check_predictions(run: RunDir, manifest: Manifest, report: Report) -> dict[s
 def check_fingerprint(records: dict[str, Record], manifest: Manifest, report: Report) -> None:
     from fdrbench.fingerprints import fingerprint_truths
 
-    with _Check(report, "fingerprint") as check:
+    with Check(report, "fingerprint") as check:
         fresh = fingerprint_truths((sid, rec.truth) for sid, rec in records.items())
         if fresh != manifest.data_fingerprint:
             check.fail(
@@ -286,7 +190,7 @@ def check_task(run: RunDir, manifest: Manifest, report: Report, data_dir: Path |
     """The run's task at its current version; returns the Task (or None when it cannot be made)."""
     from fdrbench import fingerprints
 
-    with _Check(report, "task") as check:
+    with Check(report, "task") as check:
         try:
             task = run.task(manifest)
         except FdrbenchError as exc:
@@ -322,7 +226,7 @@ def check_rescore(task, run: RunDir, manifest: Manifest, scores: Scores, records
     from fdrbench.scoring import ScoreSettings
     from fdrbench.stages.score import assemble_scores
 
-    with _Check(report, "rescore") as check:
+    with Check(report, "rescore") as check:
         current = task.protocols()
         missing = [name for name in scores.protocols if name not in current]
         if missing:
@@ -372,7 +276,7 @@ def validate_run(
     report = Report(run_dir)
     why = _content_checks(RunDir(run_dir), report, data_dir, rescore, official)
     if portable and run_dir.is_dir():
-        with _Check(report, "portable") as check:
+        with Check(report, "portable") as check:
             for problem in check_portable(run_dir):
                 check.fail(problem)
     if why:

@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.paths import safe_join
 from fdrbench.api.task import Task
+from fdrbench.errors import DataError, FdrbenchError, SplitNotFound
+from fdrbench.paths import safe_join
 from fdrbench.types import Sample
 
 SKIP_HINT = "pass --skip-missing (or --task-arg skip_missing=true) to skip missing images and count them instead"
 IMAGE_TOKEN = "<image>"
 #: how many examples of each kind of skip or anomaly the report keeps
 EXAMPLES_KEPT = 5
-
-
-class SplitNotFound(DataError):
-    """The annotation files of one split are absent (not malformed): ``data check`` reports it as absent."""
 
 
 @dataclass

@@ -12,10 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from fdrbench.protocols import LOCALIZATION_METRICS, TERNARY_METRICS
-from fdrbench.protocols import Aggregate, Protocol
-from fdrbench.tasks import verdicts
+from fdrbench.protocols import LOCALIZATION_METRICS, TERNARY_METRICS, Aggregate, Protocol
 from fdrbench.record import Truth
+from fdrbench.tasks import verdicts
 from fdrbench.types import Prediction, label_of_class
 
 # --------------------------------------------------------------------------- MMFR (FakeReasoning)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.progress import progress_bar
-from fdrbench.tasks.ddvqa import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
+from fdrbench.tasks.ddvqa_release import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
 from fdrbench.tasks.loading import LoadReport
 
 DEFAULT_TEMPLATE = "{sequences}/{method}/{compression}/images/{video}"
