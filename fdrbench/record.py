@@ -20,9 +20,9 @@ from typing import Any
 import msgspec
 
 from fdrbench.errors import ResultsError
-from fdrbench.types import BINARY_CLASSES, TERNARY_CLASSES, Prediction, Reference, Sample, decode_mask, encode_mask, label_of_class
+from fdrbench.types import TERNARY_CLASSES, Prediction, Truth, mask_problems
 
-_CLASSES = frozenset(TERNARY_CLASSES + BINARY_CLASSES)
+__all__ = ["PREDICTION_FIELDS", "Record", "Truth", "fingerprint_items", "validation_message"]
 #: fields of a stored line that come from the Prediction (in the contract's order)
 PREDICTION_FIELDS = (
     "sample_id",
@@ -39,51 +39,6 @@ PREDICTION_FIELDS = (
     "n_tokens",
     "extra",
 )
-
-
-class Truth(msgspec.Struct):
-    """What scoring needs to know about a sample, stored beside its prediction (fake = 1)."""
-
-    label: int
-    cls: str | None = None
-    group: dict[str, str] = msgspec.field(default_factory=dict)
-    reference: Reference = msgspec.field(default_factory=Reference)
-    image: str | None = None
-    question: str | None = None
-    mask: dict[str, Any] | None = None
-
-    @classmethod
-    def of(cls, sample: Sample, include_mask: bool = True) -> Truth:
-        """The truth of a loaded sample (its mask run-length encoded, when it has one)."""
-        mask = None
-        if include_mask and sample.mask is not None:
-            loaded = sample.load_mask()
-            mask = encode_mask(loaded) if loaded is not None else None
-        return cls(
-            label=sample.label,
-            cls=sample.cls,
-            group=dict(sample.group),
-            reference=sample.reference,
-            image=sample.image_ref,
-            question=sample.question,
-            mask=mask,
-        )
-
-    def fingerprint_item(self, sample_id: str) -> list:
-        """What the data fingerprint hashes for this sample (annotations, not files or masks)."""
-        return [sample_id, self.label, self.cls, self.group, self.reference.to_dict(), self.question]
-
-    def problems(self) -> list[str]:
-        out = []
-        if self.label not in (0, 1):
-            out.append(f"truth.label must be 0 (real) or 1 (fake), got {self.label!r}")
-        if self.cls is not None:
-            if self.cls not in _CLASSES:
-                out.append(f"truth.cls {self.cls!r} is not one of {', '.join(TERNARY_CLASSES)}")
-            elif self.label in (0, 1) and label_of_class(self.cls) != self.label:
-                out.append(f"truth.cls {self.cls!r} disagrees with truth.label {self.label}")
-        out.extend(_mask_problems(self.mask, "truth.mask"))
-        return out
 
 
 class Record(msgspec.Struct, kw_only=True):
@@ -132,14 +87,14 @@ class Record(msgspec.Struct, kw_only=True):
             out.append(f"'label' must be 0, 1 or null, got {self.label!r}")
         if self.p_fake is not None and not (math.isfinite(self.p_fake) and 0.0 <= self.p_fake <= 1.0):
             out.append(f"p_fake must be in [0, 1], got {self.p_fake!r}")
-        if self.cls is not None and self.cls not in _CLASSES:
+        if self.cls is not None and self.cls not in Truth.CLASSES:
             out.append(f"'cls' {self.cls!r} is not one of {', '.join(TERNARY_CLASSES)}")
         for name, value in (self.class_probs or {}).items():
             if name not in TERNARY_CLASSES or not (math.isfinite(value) and 0.0 <= value <= 1.0):
                 out.append(f"class_probs.{name} must be a class name with a probability in [0, 1], got {value!r}")
         if self.n_tokens is not None and self.n_tokens < 0:
             out.append(f"n_tokens must not be negative, got {self.n_tokens}")
-        out.extend(_mask_problems(self.mask, "mask"))
+        out.extend(mask_problems(self.mask, "mask"))
         out.extend(self.truth.problems())
         return out
 
@@ -186,16 +141,6 @@ def validation_message(exc: msgspec.ValidationError) -> str:
         return f"missing field '{f'{path}.{field}' if path else field}'"
     message = message.replace("`", "")
     return f"field '{path or '<root>'}': {message[:1].lower()}{message[1:]}"
-
-
-def _mask_problems(value: dict | None, where: str) -> list[str]:
-    if value is None:
-        return []
-    try:
-        decode_mask(value)
-    except ValueError as exc:
-        return [f"{where} is not a valid run-length mask ({exc})"]
-    return []
 
 
 def fingerprint_items(pairs: Iterable[tuple[str, Truth]]) -> list[list]:

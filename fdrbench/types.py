@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 import msgspec
 
@@ -61,6 +61,17 @@ def encode_mask(mask: np.ndarray) -> dict:
     return {"size": [int(arr.shape[0]), int(arr.shape[1])], "counts": [int(r) for r in runs]}
 
 
+def mask_problems(value: dict | None, where: str) -> list[str]:
+    """Why a stored run-length mask does not decode (empty when it does)."""
+    if value is None:
+        return []
+    try:
+        decode_mask(value)
+    except ValueError as exc:
+        return [f"{where} is not a valid run-length mask ({exc})"]
+    return []
+
+
 def decode_mask(rle: dict) -> np.ndarray:
     """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
     import numpy as np
@@ -102,6 +113,44 @@ class Reference(msgspec.Struct):
         return {"text": self.text, "texts": list(self.texts), "parts": dict(self.parts)}
 
 
+class Truth(msgspec.Struct):
+    """What scoring needs to know about a sample, stored beside its prediction (fake = 1).
+
+    Part of every line of ``predictions.jsonl`` (:class:`fdrbench.record.Record`).
+    """
+
+    CLASSES: ClassVar[frozenset] = frozenset(TERNARY_CLASSES + BINARY_CLASSES)
+
+    label: int
+    cls: str | None = None
+    group: dict[str, str] = msgspec.field(default_factory=dict)
+    reference: Reference = msgspec.field(default_factory=Reference)
+    image: str | None = None
+    question: str | None = None
+    mask: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, sample: Sample, include_mask: bool = True) -> Truth:
+        """The truth of a sample, as the sample states it (:meth:`Sample.truth`)."""
+        return sample.truth(include_mask=include_mask)
+
+    def fingerprint_item(self, sample_id: str) -> list:
+        """What the data fingerprint hashes for this sample (annotations, not files or masks)."""
+        return [sample_id, self.label, self.cls, self.group, self.reference.to_dict(), self.question]
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.label not in (0, 1):
+            out.append(f"truth.label must be 0 (real) or 1 (fake), got {self.label!r}")
+        if self.cls is not None:
+            if self.cls not in self.CLASSES:
+                out.append(f"truth.cls {self.cls!r} is not one of {', '.join(TERNARY_CLASSES)}")
+            elif self.label in (0, 1) and label_of_class(self.cls) != self.label:
+                out.append(f"truth.cls {self.cls!r} disagrees with truth.label {self.label}")
+        out.extend(mask_problems(self.mask, "truth.mask"))
+        return out
+
+
 @dataclass
 class Sample:
     """One benchmark item. Images and masks are opened lazily, only when a detector asks."""
@@ -138,6 +187,23 @@ class Sample:
     def load_mask(self) -> np.ndarray | None:
         """The ground-truth mask as a boolean array (True = manipulated), or None."""
         return load_mask(self.mask, sample_id=self.id)
+
+    def truth(self, include_mask: bool = True) -> Truth:
+        """What scoring needs to know about this sample, stored beside its prediction (the mask
+        run-length encoded). A sample seen through a transformation overrides it."""
+        mask = None
+        if include_mask and self.mask is not None:
+            loaded = self.load_mask()
+            mask = encode_mask(loaded) if loaded is not None else None
+        return Truth(
+            label=self.label,
+            cls=self.cls,
+            group=dict(self.group),
+            reference=self.reference,
+            image=self.image_ref,
+            question=self.question,
+            mask=mask,
+        )
 
 
 def open_image(source: ImageSource | None, sample_id: str | None = None) -> Image.Image:

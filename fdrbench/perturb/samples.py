@@ -22,12 +22,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from fdrbench.errors import DataError
 from fdrbench.perturb.geometry import Plan
 from fdrbench.perturb.spec import Perturbation, parse
-from fdrbench.types import Sample, load_mask, open_image
+from fdrbench.types import Sample, Truth, load_mask, open_image
 
 BOX_KEYS = ("box", "region")
 DIGITS = 3  # coordinates are kept to a thousandth of a pixel
@@ -76,10 +77,11 @@ class PerturbedSample(Sample):
             return mask
         return self.geometry().warp_mask(mask)
 
-    def truth(self, include_mask: bool = True) -> dict:
+    def truth(self, include_mask: bool = True) -> Truth:
         out = super().truth(include_mask=include_mask)
         if self.perturbation.geometric and has_regions(self.reference.parts):
-            out["reference"]["parts"] = transform_parts(self.reference.parts, self.geometry())
+            moved = transform_parts(self.reference.parts, self.geometry())
+            out = msgspec.structs.replace(out, reference=msgspec.structs.replace(out.reference, parts=moved))
         return out
 
 
