@@ -27,7 +27,8 @@ import numpy as np
 
 from fdrbench.errors import DataError
 from fdrbench.perturb.geometry import Plan
-from fdrbench.perturb.spec import Perturbation, parse
+from fdrbench.perturb.presets import parse
+from fdrbench.perturb.spec import Perturbation
 from fdrbench.types import Sample, Truth, load_mask, open_image
 
 BOX_KEYS = ("box", "region")
