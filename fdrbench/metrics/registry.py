@@ -119,3 +119,11 @@ def check_options(names: Iterable[str], options: Mapping[str, Any], where: str =
             raise FdrbenchError(f"{where}: unknown option {key!r}.{hint} Its metrics accept: {known}")
         if value is not None:
             accepted[key].check(key, value, where)
+
+
+def refresh() -> None:
+    """Forget what was discovered, so metrics of a package installed since are found (tests, notebooks)."""
+    global _ALL
+    _CACHE.clear()
+    _LOADED.clear()
+    _ALL = False
