@@ -59,7 +59,7 @@ class Task(ABC):
 
     def prompt_for(self, sample: Sample) -> str:
         """What a generative detector is asked about ``sample``: its own question if the dataset
-        has one (LOKI, DD-VQA), else the task's prompt (the one its paper used)."""
+        has one (yes/no questions, per-question VQA), else the task's prompt (the one its paper used)."""
         return sample.question or self.prompt
 
     def parse_answer(self, text: str | None, sample: Sample) -> int | None:

@@ -1,13 +1,13 @@
 """Localization of tampered regions: per-image IoU (``giou``), cumulative IoU (``ciou``), pixel F1 and AUC.
 
 Only images whose truth is ``tampered`` (or, for tasks without three-way classes, fake images
-with a ground-truth mask) are scored, whatever the detector's verdict, as SIDA's evaluation
-does. A tampered image without a predicted mask counts as an empty prediction; the metrics are
+with a ground-truth mask) are scored, whatever the detector's verdict, as three-way
+benchmarks' evaluations do. A tampered image without a predicted mask counts as an empty prediction; the metrics are
 null when the detector predicts no mask at all.
 
 Masks are compared at a stated resolution (protocol option ``mask_size``): ``None`` keeps the
 ground truth's size (a prediction of another size is resized to it, nearest neighbour); an
-integer ``L`` resizes both so that the longest side is ``L`` (SIDA compares at 1024).
+integer ``L`` resizes both so that the longest side is ``L`` (1024 is common).
 
 - ``giou``: mean over images of |P ∩ G| / |P ∪ G|; an image whose union is empty counts as 1.
 - ``ciou``: Σ |P ∩ G| / Σ |P ∪ G| over the images.

@@ -4,8 +4,8 @@ Classes are coded 0, 1, 2 in :data:`~fdrbench.types.TERNARY_CLASSES` order; a pr
 no class (unparsed, or a binary detector) is -1, which is wrong for every true class and a false
 positive for none. F1 is one-vs-rest; ``macro_f1`` averages the classes whose F1 is defined
 (present in the truth or the predictions), as scikit-learn's ``average="macro"`` does with
-``zero_division=np.nan``. ``macro_recall`` is the mean per-class accuracy, SIDA's "overall
-accuracy" on its balanced test set. The metrics are null when the truth has no classes (a
+``zero_division=np.nan``. ``macro_recall`` is the mean per-class accuracy (the "overall
+accuracy" of three-way papers on a balanced test set). The metrics are null when the truth has no classes (a
 binary task) or the detector never states a class.
 """
 

@@ -1,7 +1,7 @@
 """Explanation quality: BLEU-1..4, ROUGE-L, CSS, BERTScore-F1, METEOR and CIDEr against reference texts.
 
 The explanation is ``Prediction.explanation`` (after a protocol's re-parse, e.g. the REASONING
-tag under MMFR's paper protocol); the references are ``truth.reference.texts`` (or ``.text``).
+tag under a paper protocol); the references are ``truth.reference.texts`` (or ``.text``).
 Samples without a reference are left out; a sample with a reference but no explanation scores
 0 (under ``strict`` an unparsed output has none). Every score is computed once per sample when a
 run is scored; groups, aggregates and bootstrap replicates average those per-sample values.
