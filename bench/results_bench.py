@@ -22,7 +22,28 @@ import time
 from pathlib import Path
 
 TARGET_S = 60.0
-WORDS = "the edges of the left hand blur into the background while the lighting on the face falls from two directions".split()
+WORDS = [
+    "the",
+    "edges",
+    "of",
+    "the",
+    "left",
+    "hand",
+    "blur",
+    "into",
+    "the",
+    "background",
+    "while",
+    "the",
+    "lighting",
+    "on",
+    "the",
+    "face",
+    "falls",
+    "from",
+    "two",
+    "directions",
+]
 
 
 def _text(rng: random.Random, n: int) -> str:

@@ -102,5 +102,3 @@ def diff_json(stored: object, fresh: object, path: str = "") -> list[str]:
     if stored != fresh or type(stored) is not type(fresh):
         return [f"{here}: stored {json.dumps(stored)[:60]}, recomputed {json.dumps(fresh)[:60]}"]
     return []
-
-

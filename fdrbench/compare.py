@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import FdrbenchError, ResultsError
-from fdrbench.metrics.registry import get_metric
 from fdrbench.metrics.paired import align, restrict
+from fdrbench.metrics.registry import get_metric
 from fdrbench.paired import compare_metric
 from fdrbench.results import Manifest, RunDir, Scores
 from fdrbench.scoring import ScoredFrame, build_frame, prepare_metrics
@@ -50,7 +50,9 @@ def _warnings(runs: list[LoadedRun], protocol: str, current: dict) -> list[str]:
     for run in runs[1:]:
         for key, what in (("task", "tasks"), ("data_fingerprint", "task fingerprints")):
             if getattr(run.manifest, key) != getattr(base.manifest, key):
-                out.append(f"{what} differ: {base.label} has {getattr(base.manifest, key)!r}, {run.label} has {getattr(run.manifest, key)!r}")
+                out.append(
+                    f"{what} differ: {base.label} has {getattr(base.manifest, key)!r}, {run.label} has {getattr(run.manifest, key)!r}"
+                )
         versions = [r.manifest.task_info.version for r in (base, run)]
         if versions[0] != versions[1]:
             out.append(f"task versions differ: {base.label} v{versions[0]}, {run.label} v{versions[1]}")

@@ -15,9 +15,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from fdrbench.api.task import Task, subsample
 from fdrbench.errors import DataError, SplitNotFound
 from fdrbench.progress import progress_bar
-from fdrbench.api.task import Task, subsample
 from fdrbench.types import LABEL_NAMES, Sample
 
 EXAMPLES = 5

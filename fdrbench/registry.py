@@ -95,7 +95,9 @@ def static_summary(target: str) -> str:
             for item in node.body:
                 if (
                     isinstance(item, (ast.Assign, ast.AnnAssign))
-                    and any(isinstance(t, ast.Name) and t.id == "description" for t in getattr(item, "targets", [getattr(item, "target", None)]))
+                    and any(
+                        isinstance(t, ast.Name) and t.id == "description" for t in getattr(item, "targets", [getattr(item, "target", None)])
+                    )
                     and isinstance(item.value, ast.Constant)
                     and isinstance(item.value.value, str)
                 ):

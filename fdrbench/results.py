@@ -330,7 +330,9 @@ def registered_task(name: str, options: dict[str, Any] | None = None, where: str
     declared = set(cls().option_names())
     unknown = sorted(set(options) - declared)
     if unknown:
-        raise ResultsError(f"{where}: task_info.options {unknown} are not options of task {name!r} (it accepts {sorted(declared) or 'none'})")
+        raise ResultsError(
+            f"{where}: task_info.options {unknown} are not options of task {name!r} (it accepts {sorted(declared) or 'none'})"
+        )
     return cls(**options)
 
 

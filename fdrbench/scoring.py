@@ -49,7 +49,6 @@ class ScoredFrame:
     included: np.ndarray
     groups: dict[str, np.ndarray] = field(default_factory=dict)
 
-
     def rows_for(self, metric: Metric) -> np.ndarray:
         """The rows ``metric`` reads: every row, or the rows the protocol scores."""
         everything = self.frame.all_rows()

@@ -28,7 +28,7 @@ import json
 import re
 from pathlib import Path
 
-from fdrbench.checks import Report, Check, diff_json
+from fdrbench.checks import Check, Report, diff_json
 from fdrbench.errors import FdrbenchError, ResultsError
 from fdrbench.record import Record
 from fdrbench.results import SCHEMA_VERSION, Manifest, RunDir, Scores, find_runs
@@ -92,7 +92,9 @@ def check_manifest(run: RunDir, report: Report) -> Manifest | None:
             if names[key] != folder:
                 check.fail(f"{where}: '{key}' is {names[key]!r} but the folder is named {folder!r} (results/<task>/<model>/<run_id>)")
         if manifest.status != "complete":
-            check.fail(f"{where}: status is {manifest.status!r}; only complete runs can be submitted (re-run the same command to finish it)")
+            check.fail(
+                f"{where}: status is {manifest.status!r}; only complete runs can be submitted (re-run the same command to finish it)"
+            )
         if not _SHA256.match(manifest.data_fingerprint):
             check.fail(f"{where}: 'data_fingerprint' is not a sha256 hex digest")
         info = manifest.task_info
@@ -137,7 +139,9 @@ def check_scores(run: RunDir, manifest: Manifest, report: Report) -> Scores | No
         if scores.partial:
             check.fail(f"{SCORES}: 'partial' must be false - the scores cover only part of the samples")
         if scores.settings.n_boot <= 0:
-            check.fail(f"{SCORES}: settings.n_boot is {scores.settings.n_boot}; a submission needs bootstrap confidence intervals (--n-boot)")
+            check.fail(
+                f"{SCORES}: settings.n_boot is {scores.settings.n_boot}; a submission needs bootstrap confidence intervals (--n-boot)"
+            )
         if not 0 < scores.settings.ci_level < 1:
             check.fail(f"{SCORES}: settings.ci_level must be in (0, 1), got {scores.settings.ci_level}")
         for problem in scores.problems():

@@ -105,5 +105,3 @@ def iter_annotations(data_dir: Path, split: str, report: LoadReport) -> Iterator
         for key in sorted(data):
             label, method = key_label(key, folder, path)
             yield KeyEntry(key, label, method, read_qa(data[key], path, key), path)
-
-

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import msgspec
-
-from fdrbench.record import Truth
-
 import json
 
+import msgspec
 import pytest
 
 from fdrbench.errors import DataError
+from fdrbench.record import Truth
 from fdrbench.resolve import make_task
 from fdrbench.scoring import ScoreSettings
-
-from .helpers.records import score_records
 from fdrbench.tasks.fakeclue import PROMPT as FAKECLUE_PROMPT
 from fdrbench.tasks.fakeclue import FakeClue, split_answer
 from fdrbench.tasks.loki import ANSWER_SUFFIX, ASK_FAKE_QUESTION, Loki, LokiExplain
 
 from .helpers.benchmarks import FAKECLUE_RECORDS, build_fakeclue, build_loki, write_json
+from .helpers.records import score_records
 
 
 @pytest.fixture()
@@ -195,7 +192,16 @@ def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
         raw = "Yes." if says_yes else "No"
         if s.id == "doc_tf_fake_1_0":
             raw = "Perhaps"  # unparsed: wrong under LOKI's rule
-        records.append({"sample_id": s.id, "label": None, "p_fake": None, "parse_ok": False, "raw_output": raw, "truth": msgspec.to_builtins(Truth.of(s))})
+        records.append(
+            {
+                "sample_id": s.id,
+                "label": None,
+                "p_fake": None,
+                "parse_ok": False,
+                "raw_output": raw,
+                "truth": msgspec.to_builtins(Truth.of(s)),
+            }
+        )
     paper = score_records(records, task, ["paper"], ScoreSettings(n_boot=0))["paper"]
     assert paper["n_failed"] == 1
     assert paper["groups"]["category"]["doc"]["balanced_accuracy"]["value"] == pytest.approx(0.75)

@@ -14,8 +14,8 @@ from fdrbench.cli import app
 from fdrbench.protocols import strict_metrics
 from fdrbench.store import iter_records
 
-from .helpers.plugins import install_entry_points
 from .conftest import HELPERS, REPO
+from .helpers.plugins import install_entry_points
 
 runner = CliRunner()
 HASH = f"{HELPERS / 'toy_adapters.py'}:HashDetector"

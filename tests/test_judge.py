@@ -18,9 +18,9 @@ from fdrbench.stages.score import score_run_dir
 from fdrbench.store import PredictionWriter, iter_records
 
 from .conftest import HELPERS
-from .helpers.plugins import install_entry_points
 from .helpers.judge_fixtures import explanation_in, images_in, make_images, scores_json
 from .helpers.openai_server import Fault, ScriptedServer, completion
+from .helpers.plugins import install_entry_points
 
 LOKI_KEYS = ("overall", "completeness", "correctness", "plausibility")
 FIXTURES = HELPERS / "judge_fixtures.py"

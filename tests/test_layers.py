@@ -25,7 +25,12 @@ from pathlib import Path
 
 from .conftest import REPO
 
-ROOTS = {"fdrbench": REPO / "fdrbench", "fdrbench.adapters": REPO / "adapters", "fdrbench.tasks": REPO / "tasks", "fdrbench.leaderboard": REPO / "leaderboard"}
+ROOTS = {
+    "fdrbench": REPO / "fdrbench",
+    "fdrbench.adapters": REPO / "adapters",
+    "fdrbench.tasks": REPO / "tasks",
+    "fdrbench.leaderboard": REPO / "leaderboard",
+}
 MAPPED = ("fdrbench.adapters", "fdrbench.tasks", "fdrbench.leaderboard")
 BASE = {"fdrbench.errors", "fdrbench.types", "fdrbench.paths", "fdrbench.progress"}
 #: engine modules allowed to import a mapped package, and why: the commands that start them
@@ -126,13 +131,7 @@ def test_metrics_import_nothing_above_them():
 
 
 def test_the_engine_reaches_adapters_tasks_and_leaderboard_through_the_registry_only():
-    found = {
-        (name, target)
-        for name, targets in GRAPH.items()
-        if is_engine(name)
-        for target in targets
-        if not is_engine(target)
-    }
+    found = {(name, target) for name, targets in GRAPH.items() if is_engine(name) for target in targets if not is_engine(target)}
     assert found <= set(ENGINE_STARTS), f"engine imports outside the allow-list: {sorted(found - set(ENGINE_STARTS))}"
 
 

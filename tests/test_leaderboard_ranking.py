@@ -11,15 +11,14 @@ import pytest
 from fdrbench.leaderboard import index as index_mod
 from fdrbench.leaderboard import tables
 from fdrbench.leaderboard.index import INDEX_NAME, build_index, index_problems, load_index, read_index, update_index
-from fdrbench.paired import compare_metric as compare_runs
-
-from .helpers.records import to_records
 from fdrbench.leaderboard.ranking import cohorts, incomplete, latest_per_model, rank_runs, reason
+from fdrbench.paired import compare_metric as compare_runs
 from fdrbench.scoring import build_frame
 from fdrbench.store import SCORES, read_json, write_json_atomic
 from fdrbench.task import Protocol
 
 from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
+from .helpers.records import to_records
 
 
 def entry(model, value, ci, metric="accuracy", fingerprint="f" * 64, created="2026-01-01", **extra):

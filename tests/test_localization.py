@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from fdrbench.errors import ResultsError
-from fdrbench.score_arrays import localization_scores
-from fdrbench.score_arrays import LOCALIZATION, build_records, score
 from fdrbench.metrics.localization import SCORE_MAP_KEY, decode_score_map, encode_score_map, image_auc, target_shape
+from fdrbench.score_arrays import LOCALIZATION, build_records, localization_scores, score
 from fdrbench.types import encode_mask
 
 

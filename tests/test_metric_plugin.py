@@ -67,7 +67,10 @@ def plugin(tmp_path, monkeypatch):
     install_entry_points(
         tmp_path / "site",
         monkeypatch,
-        {"fdrbench.metrics": {"false_alarm_rate": "fdr_false_alarms:METRIC"}, "fdrbench.tasks": {"plugin_demo": "fdr_plugin_task:PluginDemo"}},
+        {
+            "fdrbench.metrics": {"false_alarm_rate": "fdr_false_alarms:METRIC"},
+            "fdrbench.tasks": {"plugin_demo": "fdr_plugin_task:PluginDemo"},
+        },
     )
     registry.refresh()
     yield
@@ -132,7 +135,9 @@ def test_a_run_scored_before_the_metric_joined_still_validates(plugin, demo_root
 def test_a_misspelt_protocol_option_is_an_error_naming_the_accepted_ones():
     from fdrbench.protocols import TEXT_METRICS, Protocol
 
-    with pytest.raises(FdrbenchError, match=r"protocol 'p': unknown option 'bleu_tokeniser'. Did you mean 'bleu_tokenizer'\? Its metrics accept: "):
+    with pytest.raises(
+        FdrbenchError, match=r"protocol 'p': unknown option 'bleu_tokeniser'. Did you mean 'bleu_tokenizer'\? Its metrics accept: "
+    ):
         Protocol("p", "", metrics=TEXT_METRICS, options={"bleu_tokeniser": "whitespace"})
     with pytest.raises(FdrbenchError, match="option 'mask_size' must be int or NoneType, got 'big'"):
         Protocol("p", "", metrics=("giou",), options={"mask_size": "big"})

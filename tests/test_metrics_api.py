@@ -7,9 +7,8 @@ import pytest
 
 from fdrbench.errors import FdrbenchError, RegistryError
 from fdrbench.hf_evaluate import EVALUATE_FAMILIES, evaluate_module_path
-from fdrbench.score_arrays import detection_scores, text_scores
 from fdrbench.record import Record
-from fdrbench.score_arrays import build_records
+from fdrbench.score_arrays import build_records, detection_scores, text_scores
 
 
 def test_api_takes_plain_lists_and_gives_intervals():

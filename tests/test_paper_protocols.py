@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from fdrbench.record import Truth
-
 import pytest
 
+from fdrbench.record import Truth
 from fdrbench.scoring import ScoreSettings
-
-from .helpers.records import score_records
 from fdrbench.task import Task
 from fdrbench.tasks.mmfr import MMFR_SETS, MMFREval
 from fdrbench.tasks.paper_protocols import (
@@ -21,6 +18,8 @@ from fdrbench.tasks.paper_protocols import (
 )
 from fdrbench.tasks.verdicts import coin
 from fdrbench.types import Prediction, encode_mask
+
+from .helpers.records import score_records
 
 NO_BOOT = ScoreSettings(n_boot=0)
 

@@ -6,10 +6,10 @@ import pytest
 
 from fdrbench.protocols import BINARY_METRICS, LOCALIZATION_METRICS, TERNARY_METRICS, TEXT_METRICS, strict_metrics
 from fdrbench.scoring import ScoreSettings
-
-from .helpers.records import score_records
 from fdrbench.task import Aggregate, Protocol, Task
 from fdrbench.tasks.demo import DemoTask
+
+from .helpers.records import score_records
 
 NO_BOOT = ScoreSettings(n_boot=0)
 
@@ -69,7 +69,7 @@ def test_reparse_with_truth_and_protocol_aggregates():
         "truth-aware",
         metrics=("accuracy",),
         reparse=by_question,
-                aggregates={"all": Aggregate("category", ()), "fakes": Aggregate("category", (), weighting="fakes")},
+        aggregates={"all": Aggregate("category", ()), "fakes": Aggregate("category", (), weighting="fakes")},
     )
     records = [rec("a", 1, None, "x"), rec("b", 0, None, "x"), rec("c", 1, None, "y"), rec("d", 1, None, "y")]
     for r, q in zip(records, ["fake?", "real?", "fake?", "real?"], strict=True):

@@ -7,9 +7,9 @@ import pytest
 
 from fdrbench.errors import ResultsError
 from fdrbench.scoring import ScoreSettings, build_frame
+from fdrbench.task import Aggregate, Protocol, Task
 
 from .helpers.records import score_records, to_records
-from fdrbench.task import Aggregate, Protocol, Task
 
 
 class ToyTask(Task):

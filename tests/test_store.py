@@ -18,7 +18,6 @@ from fdrbench.store import (
     write_json_atomic,
 )
 
-
 TRUTH = {"label": 1}
 
 

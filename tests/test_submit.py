@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from fdrbench.cli import app
 from fdrbench.errors import FdrbenchError
-from fdrbench.leaderboard.index import INDEX_NAME, index_problems, read_index, update_index
 from fdrbench.hashing import config_hash
+from fdrbench.leaderboard.index import INDEX_NAME, index_problems, read_index, update_index
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, read_json, write_json_atomic
 from fdrbench.submit import SubmissionRejected, submit_run
 from fdrbench.validate import validate_run

@@ -13,9 +13,9 @@ import pytest
 
 from fdrbench.errors import FdrbenchError
 from fdrbench.metrics import embeddings as emb
-from fdrbench.score_arrays import text_scores
 from fdrbench.metrics.cider import corpus_cider_d
 from fdrbench.metrics.lexical import bleu_all, lcs_length, rouge_l, rouge_tokenizer, word_tokenizer
+from fdrbench.score_arrays import text_scores
 
 HYP = "the cat sat on the mat"
 REF = "the cat is on the mat"

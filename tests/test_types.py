@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from fdrbench.record import Truth
-
 import numpy as np
 import pytest
 from PIL import Image
 
 from fdrbench.errors import DataError, ResultsError
+from fdrbench.record import Truth
 from fdrbench.types import FAKE, REAL, Prediction, Reference, Sample, decode_mask, encode_mask, label_of_class, open_image
 
 

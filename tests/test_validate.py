@@ -8,7 +8,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import msgspec
-
 import pytest
 from typer.testing import CliRunner
 
@@ -16,8 +15,8 @@ from fdrbench import fingerprints
 from fdrbench.cli import app
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.fingerprints import fingerprint_truths
-from fdrbench.record import Truth
 from fdrbench.hashing import config_hash
+from fdrbench.record import Truth
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, read_json, write_json_atomic
 from fdrbench.validate import CHECKS, diff_json, find_runs, validate_run
 
@@ -107,7 +106,9 @@ def test_a_self_consistent_run_on_other_data_fails_the_official_fingerprint(run_
         return record
 
     rewrite_predictions(run_copy, relabel)
-    truths = [(r["sample_id"], msgspec.convert(r["truth"], Truth)) for r in map(json.loads, (run_copy / PREDICTIONS).read_text().splitlines())]
+    truths = [
+        (r["sample_id"], msgspec.convert(r["truth"], Truth)) for r in map(json.loads, (run_copy / PREDICTIONS).read_text().splitlines())
+    ]
     fresh = fingerprint_truths(truths)
 
     def fix_manifest(m):

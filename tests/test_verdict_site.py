@@ -7,7 +7,6 @@ import math
 import pytest
 
 from fdrbench.backends.answers import task_verdict_reader
-from fdrbench.verdicts import generic_binary, generic_ternary
 from fdrbench.backends.verdict_site import (
     BINARY_WORDS,
     TERNARY_WORDS,
@@ -19,6 +18,7 @@ from fdrbench.backends.verdict_site import (
 from fdrbench.task import Task
 from fdrbench.tasks import verdicts as v
 from fdrbench.types import Sample
+from fdrbench.verdicts import generic_binary, generic_ternary
 
 
 def generic(text):

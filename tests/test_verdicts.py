@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from fdrbench.verdicts import generic_binary
-
 import pytest
 
 from fdrbench.tasks import verdicts as v
+from fdrbench.verdicts import generic_binary
 
 FR_OUT = (
     "<SUMMARY> s </SUMMARY> <CAPTION> c </CAPTION> <REASONING> From low-level perspective: smooth. "

@@ -18,9 +18,9 @@ import numpy as np
 
 from fdrbench.adapters.baselines.spectral_features import GROUP_EVIDENCE, FeatureConfig, extract, feature_groups, feature_names
 from fdrbench.api.detector import Detector, RunContext, TrainContext
+from fdrbench.api.task import Task
 from fdrbench.errors import FdrbenchError
 from fdrbench.paths import weights_root
-from fdrbench.api.task import Task
 from fdrbench.types import Prediction, Sample
 
 FORMAT = "fdrbench-spectral-v1"

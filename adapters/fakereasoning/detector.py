@@ -22,9 +22,9 @@ from typing import Any
 
 from fdrbench.adapters.fakereasoning.conversation import PAPER_PROMPT
 from fdrbench.api.detector import Detector, RunContext, TrainContext
-from fdrbench.kvargs import construct
-from fdrbench.errors import FdrbenchError
 from fdrbench.api.task import Task
+from fdrbench.errors import FdrbenchError
+from fdrbench.kvargs import construct
 from fdrbench.types import Prediction, Sample
 
 DEFAULT_WEIGHTS = "AnnaGao/FakeReasoning"

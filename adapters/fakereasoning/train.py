@@ -197,9 +197,9 @@ def fit(ctx: TrainContext, settings: TrainSettings) -> dict:
     from fdrbench.adapters.fakereasoning.objective import LossWeights, training_loss
     from fdrbench.adapters.fakereasoning.pretrained import load_pretrained
     from fdrbench.adapters.fakereasoning.processing import ImageProcessor
+    from fdrbench.api.task import subsample
     from fdrbench.fingerprints import fingerprint_samples
     from fdrbench.progress import progress_bar
-    from fdrbench.api.task import subsample
 
     tpl = template(settings.template)
     annotations = find_annotations(Path(ctx.data_dir), ctx.split, settings.annotations)

@@ -25,8 +25,8 @@ from typing import Any
 from fdrbench.adapters.sida import prompts
 from fdrbench.adapters.sida.config import CLASS_NAMES, TAMPERED
 from fdrbench.api.detector import Detector, RunContext
-from fdrbench.errors import FdrbenchError
 from fdrbench.api.task import Task
+from fdrbench.errors import FdrbenchError
 from fdrbench.types import Prediction, Sample
 
 MODES = {

@@ -88,8 +88,6 @@ class Detector(ABC):
         """Release models and connections."""
 
 
-
-
 @runtime_checkable
 class Trainable(Protocol):
     """A detector class with a training recipe (``fdrbench train ADAPTER [ACTION]``)."""

@@ -15,6 +15,7 @@ from fdrbench.backends.verdict_site import BINARY_WORDS, TERNARY_WORDS
 from fdrbench.types import FAKE, REAL, Prediction, Sample, label_of_class
 from fdrbench.verdicts import Verdict, generic_ternary
 
+
 def task_verdict_reader(task: Task, sample: Sample) -> Callable[[str], Verdict]:
     """The function that reads a (label, class) verdict from an answer to ``sample``."""
     if task.label_space == "ternary":

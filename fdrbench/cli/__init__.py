@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import sys
 
-from fdrbench.cli.app import app
-
 # each command group registers itself on ``app`` when imported (--help lists groups of subcommands last)
 from fdrbench.cli import datasets, evaluation, publishing  # noqa: F401
+from fdrbench.cli.app import app
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fdrbench.cli.app import _err, app, handle_errors
+from fdrbench.cli.app import app, handle_errors
 
 # --------------------------------------------------------------------------- run / score / show
 
@@ -171,11 +171,10 @@ def train(
     progress: bool = typer.Option(True, help="Show progress bars."),
 ) -> None:
     """Train an adapter with its recipe."""
-    from fdrbench.api.detector import TrainContext, default_train_out
-    from fdrbench.kvargs import parse_kv_args
+    from fdrbench.api.detector import Trainable, TrainContext, default_train_out
     from fdrbench.distributed import dist_info, resolve_device
-    from fdrbench.api.detector import Trainable
     from fdrbench.errors import FdrbenchError
+    from fdrbench.kvargs import parse_kv_args
     from fdrbench.registry import ADAPTERS
     from fdrbench.resolve import make_task
 
@@ -218,5 +217,3 @@ def demo(
     print_scores(result.scores, protocols=["strict"])
     timing = result.manifest.timing
     typer.echo(f"run folder: {result.run_dir}  ({timing.get('samples_per_s')} images/s)")
-
-

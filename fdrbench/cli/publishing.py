@@ -9,6 +9,7 @@ import typer
 
 from fdrbench.cli.app import _err, app, handle_errors
 
+
 @app.command()
 @handle_errors
 def judge(
@@ -146,5 +147,3 @@ def submit(
     for note in filed.report.notes:
         typer.echo(f"  {note}")
     typer.echo(f"index updated: {filed.index}")
-
-

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fdrbench.api.task import Task
 from fdrbench.backends.openai_client import APICallError, ChatClient, ClientSettings, Ledger
 from fdrbench.errors import FdrbenchError
+from fdrbench.hashing import config_hash
 from fdrbench.judge.messages import applicable, build_messages, correction, references
 from fdrbench.judge.rubric import JudgeOutputError, Rubric, load_rubric
 from fdrbench.judge.store import answer_key, judged_text, judgements_path, load_judgements
-from fdrbench.api.task import Task
-from fdrbench.hashing import config_hash
 from fdrbench.manifest import now_iso
 from fdrbench.progress import progress_bar
 from fdrbench.record import Record

@@ -15,10 +15,10 @@ interval bound back).
 
 from __future__ import annotations
 
-import numpy as np
-
 from dataclasses import dataclass
 from typing import Literal
+
+import numpy as np
 
 from fdrbench.metrics.frame import Frame, Metric, family
 from fdrbench.metrics.options import FamilyOptions

@@ -21,12 +21,11 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 
 import numpy as np
 
 from fdrbench.errors import ResultsError
-from dataclasses import dataclass
-
 from fdrbench.metrics.frame import Frame, Metric, family
 from fdrbench.metrics.options import FamilyOptions
 from fdrbench.types import decode_mask

@@ -28,13 +28,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
-
-from dataclasses import dataclass
-from typing import Literal
 
 from fdrbench.errors import ResultsError
 from fdrbench.metrics.frame import Frame, Metric, family
@@ -42,7 +40,6 @@ from fdrbench.metrics.options import FamilyOptions
 
 BLEU_NAMES = ("bleu1", "bleu2", "bleu3", "bleu4")
 _HYP, _REFS, _VALID = "text_hypothesis", "text_references", "text_valid"
-
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,9 @@ def score_run_dir(
     manifest = run.manifest()
     task = run.task(manifest)
     stored = manifest.settings
-    settings = ScoreSettings(n_boot=int(n_boot if n_boot is not None else stored.n_boot), seed=int(seed if seed is not None else stored.seed))
+    settings = ScoreSettings(
+        n_boot=int(n_boot if n_boot is not None else stored.n_boot), seed=int(seed if seed is not None else stored.seed)
+    )
     return score_run(run, manifest, task, protocols or stored.protocols, settings, None)
 
 

@@ -10,9 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from fdrbench.leaderboard import plots, tables
-from fdrbench.paired import summary
 from fdrbench.leaderboard.ranking import cohorts
 from fdrbench.leaderboard.views.common import Context, empty_results
+from fdrbench.paired import summary
 
 TITLE = "Compare"
 

@@ -7,7 +7,9 @@ from pathlib import Path
 import pytest
 
 
-def install_entry_points(root: Path, monkeypatch: pytest.MonkeyPatch, points: dict[str, dict[str, str]], dist: str = "fdrbench-test-plugin") -> Path:
+def install_entry_points(
+    root: Path, monkeypatch: pytest.MonkeyPatch, points: dict[str, dict[str, str]], dist: str = "fdrbench-test-plugin"
+) -> Path:
     """Write ``<root>/<dist>-0.1.dist-info`` with ``points`` (group -> {name: target}) and put ``root`` on the path."""
     info = root / f"{dist.replace('-', '_')}-0.1.dist-info"
     info.mkdir(parents=True, exist_ok=True)
