@@ -17,7 +17,7 @@ import numpy as np
 
 from fdrbench.errors import ResultsError
 from fdrbench.metrics.frame import Frame, Metric
-from fdrbench.metrics.paired import align, mcnemar, paired_difference
+from fdrbench.metrics.paired import align, difference_entry, mcnemar, paired_difference
 from fdrbench.metrics.registry import get_metric
 from fdrbench.metrics.stats import derive_seed, percentile_ci, resample_chunks
 from fdrbench.results import RunDir
@@ -137,11 +137,9 @@ class SharedSamples:
         """As :func:`compare_metric` with ``interval=False``, for two accepted runs."""
         metric = get_metric(metric_name)
         rows = a.frame.all_rows()
-        value_a, value_b = metric.value(a.frame, rows), metric.value(b.frame, rows)
-        out = {"metric": metric_name, "n": len(rows), "a": value_a, "b": value_b, "diff": None, "ci": None, "p_value": None}
-        if value_a is None or value_b is None:
+        out = difference_entry(metric, len(rows), metric.value(a.frame, rows), metric.value(b.frame, rows))
+        if out["diff"] is None:
             return {**out, "higher_is_better": metric.higher_is_better, "test": metric.paired_test, "separated": False}
-        out["diff"] = value_b - value_a
         if metric.outcome is None:
             diffs = self._replicates(metric, b) - self._replicates(metric, a)
             out["ci"] = percentile_ci(diffs, self.level)

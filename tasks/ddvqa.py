@@ -25,13 +25,14 @@ from pathlib import Path
 from fdrbench.protocols import Protocol
 from fdrbench.tasks.ddvqa_release import FRAME_INDEX, FRAME_SUFFIXES, KeyEntry, iter_annotations, question_part
 from fdrbench.tasks.loading import DatasetTask, as_choice, read_json, relative_to
+from fdrbench.tasks.prepare_ddvqa import prepare_ddvqa
 from fdrbench.tasks.verdicts import fakevlm
 from fdrbench.types import Reference, Sample
 
 PROMPT = "Does the image looks real/fake?"
 DOWNLOAD_HINT = (
     "clone github.com/Reality-Defender/Research-DD-VQA into <folder> (giving <folder>/DQ_FF++/), extract FF++ frames, "
-    "then run `fdrbench data prepare ddvqa --arg data_dir=<folder> --arg frames=<FF++ frames root>` and pass --data-dir <folder>"
+    "then run `fdrbench data prepare ddvqa --arg data_dir=<folder> --arg frames_root=<FF++ frames root>` and pass --data-dir <folder>"
 )
 
 
@@ -59,36 +60,8 @@ class DDVQA(DatasetTask):
         if self.option("questions") == "all":
             self.group_keys = ("manipulation", "part")
 
-    def prepare(
-        self,
-        data_dir: str,
-        frames: str,
-        splits: str | list[str] = ("train", "test"),
-        template: str | None = None,
-        compression: str = "c23",
-        frame_policy: str = "consecutive",
-        mode: str = "copy",
-        skip_missing: bool = False,
-        show_progress: bool = True,
-    ) -> dict:
-        """``fdrbench data prepare ddvqa --arg data_dir=<folder with DQ_FF++/> --arg frames=<FF++ frames root>``:
-        copy the FF++ frame of every question to ``<data_dir>/frames/<key>/<qid>.<ext>``. ``splits``
-        (train, test), ``template`` (frames folder of a video under ``frames``), ``compression``,
-        ``frame_policy`` (consecutive, first, middle), ``mode`` (copy, hardlink) and ``skip_missing``
-        are the step's settings."""
-        from fdrbench.tasks.prepare_ddvqa import DEFAULT_TEMPLATE, prepare_ddvqa
-
-        return prepare_ddvqa(
-            Path(data_dir),
-            Path(frames),
-            splits=(splits,) if isinstance(splits, str) else tuple(splits),
-            template=template or DEFAULT_TEMPLATE,
-            compression=compression,
-            frame_policy=frame_policy,
-            mode=mode,
-            skip_missing=skip_missing,
-            show_progress=show_progress,
-        )
+    #: ``fdrbench data prepare ddvqa``: place the FF++ frame of every question (see :mod:`.prepare_ddvqa`)
+    prepare = staticmethod(prepare_ddvqa)
 
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
         mode = as_choice(self.option("questions"), "questions", ("image", "all"))

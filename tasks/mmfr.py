@@ -39,6 +39,7 @@ from fdrbench.tasks.loading import (
     record_image,
     relative_to,
 )
+from fdrbench.tasks.prepare_mmfr import prepare_mmfr
 from fdrbench.types import FAKE, REAL, Reference, Sample
 
 MMFR_SETS = ("stablediffusion", "dalle3", "if", "midjourney", "kandinsky", "pixart", "flux", "gpt4o", "styleganxl", "gigagan")
@@ -174,12 +175,8 @@ class MMFREval(DatasetTask):
         clip_path = self.option("clip_path") or os.environ.get("FDRBENCH_CLIP_PATH") or None
         return {**super().protocols(), "paper": mmfr_paper(clip_path=clip_path)}
 
-    def prepare(self, parts_dir: str, out: str, show_progress: bool = True) -> dict:
-        """``fdrbench data prepare mmfr_eval --arg parts_dir=<folder of dataset.part*.tar> --arg out=<data dir>``:
-        join the archive parts in numeric order and extract them, refusing members that escape ``out``."""
-        from fdrbench.tasks.prepare_mmfr import prepare_mmfr
-
-        return prepare_mmfr(Path(parts_dir), Path(out), show_progress=show_progress)
+    #: ``fdrbench data prepare mmfr_eval --arg parts_dir=<folder of dataset.part*.tar> --arg out=<data dir>``
+    prepare = staticmethod(prepare_mmfr)
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
         return Sample(
@@ -319,7 +316,7 @@ class MMFRTrain(DatasetTask):
     download_hint = DOWNLOAD_HINT
     extra_options = {"source": "cot", "reasoning_keys": "auto"}
     #: the training split comes from the same archive
-    prepare = MMFREval.prepare
+    prepare = staticmethod(prepare_mmfr)
 
     def attribute_files(self, root: Path) -> Iterator[tuple[str, Path, int]]:
         for folder, (file_name, label) in TRAIN_REASONING.items():

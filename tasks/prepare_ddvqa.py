@@ -113,9 +113,9 @@ def previous_index(out: Path, settings: dict) -> dict[str, dict[str, str]]:
 
 
 def prepare_ddvqa(
-    data_dir: Path,
-    frames_root: Path,
-    splits: tuple[str, ...] = tuple(SPLIT_FOLDERS),
+    data_dir: str | Path,
+    frames_root: str | Path,
+    splits: str | tuple[str, ...] | list[str] = tuple(SPLIT_FOLDERS),
     template: str = DEFAULT_TEMPLATE,
     compression: str = "c23",
     frame_policy: str = "consecutive",
@@ -123,7 +123,14 @@ def prepare_ddvqa(
     skip_missing: bool = False,
     show_progress: bool = True,
 ) -> dict:
-    """Copy one frame per question into ``<data_dir>/frames``; returns counts and what was skipped."""
+    """Copy one frame per question into ``<data_dir>/frames``; returns counts and what was skipped.
+
+    The task's ``prepare`` hook: ``fdrbench data prepare ddvqa --arg data_dir=D --arg frames_root=FFPP``
+    (``splits``, ``template``, ``compression``, ``frame_policy``, ``mode`` and ``skip_missing`` as
+    further ``--arg`` settings).
+    """
+    data_dir, frames_root = Path(data_dir), Path(frames_root)
+    splits = (splits,) if isinstance(splits, str) else tuple(splits)
     if frame_policy not in FRAME_POLICIES:
         raise FdrbenchError(f"--frame-policy must be one of {', '.join(FRAME_POLICIES)}, got {frame_policy!r}")
     if mode not in ("copy", "hardlink"):

@@ -145,7 +145,7 @@ def extract_parts(parts: list[Path], target: Path, show_progress: bool = True) -
     return ExtractSummary(len(parts), members, files, size, str(target))
 
 
-def prepare_mmfr(parts_dir: Path, out: Path, show_progress: bool = True) -> dict:
+def prepare_mmfr(parts_dir: str | Path, out: str | Path, show_progress: bool = True) -> dict:
     """``fdrbench data prepare mmfr_eval``: find, order, join and extract the parts; returns a summary."""
     parts = find_parts(Path(parts_dir))
     summary = extract_parts(parts, Path(out), show_progress).to_dict()

@@ -57,6 +57,12 @@ class PluginDemo(DemoTask):
 '''
 
 
+def demo_run(demo_root, tmp_path) -> RunConfig:
+    """A small run of the toy detector on the plugin task."""
+    model = f"{HELPERS / 'toy_adapters.py'}:HashDetector"
+    return RunConfig(model=model, task="plugin_demo", data_dir=demo_root, limit=24, out=tmp_path / "results", n_boot=20, show_progress=False)
+
+
 @pytest.fixture
 def plugin(tmp_path, monkeypatch):
     src = tmp_path / "src"
@@ -85,16 +91,7 @@ def test_a_metric_is_one_file_and_an_entry_point(plugin, demo_root, tmp_path, mo
     assert "false_alarm_rate" in registry.all_metrics() and "false_alarm_rate" in registry.families()["plugin"]
     monkeypatch.setattr(PluginDemo, "EXTRA", ("false_alarm_rate",))
     assert "false_alarm_rate" in PluginDemo().protocols()["strict"].metrics
-    config = RunConfig(
-        model=f"{HELPERS / 'toy_adapters.py'}:HashDetector",
-        task="plugin_demo",
-        data_dir=demo_root,
-        limit=24,
-        out=tmp_path / "results",
-        n_boot=20,
-        show_progress=False,
-    )
-    result = run(config)
+    result = run(demo_run(demo_root, tmp_path))
     stored = json.loads((result.run_dir / "scores.json").read_text())
     value = stored["protocols"]["strict"]["overall"]["false_alarm_rate"]["value"]
     lines = [json.loads(line) for line in (result.run_dir / "predictions.jsonl").read_text().splitlines()]
@@ -107,16 +104,7 @@ def test_a_metric_is_one_file_and_an_entry_point(plugin, demo_root, tmp_path, mo
 def test_a_run_scored_before_the_metric_joined_still_validates(plugin, demo_root, tmp_path, monkeypatch):
     from fdr_plugin_task import PluginDemo
 
-    config = RunConfig(
-        model=f"{HELPERS / 'toy_adapters.py'}:HashDetector",
-        task="plugin_demo",
-        data_dir=demo_root,
-        limit=24,
-        out=tmp_path / "results",
-        n_boot=20,
-        show_progress=False,
-    )
-    run_dir = run(config).run_dir
+    run_dir = run(demo_run(demo_root, tmp_path)).run_dir
     monkeypatch.setattr(PluginDemo, "EXTRA", ("false_alarm_rate",))  # the metric joins strict after the run was scored
     report = validate_run(run_dir, official=False)
     assert report.ok, report.reasons()
