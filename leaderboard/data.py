@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.paths import data_root, safe_join
+from fdrbench.paths import data_root
+from fdrbench.pathsafe import safe_join
 from fdrbench.store import SCORES, load_records, prediction_files, read_json
 from fdrbench.types import LABEL_NAMES
 

@@ -29,6 +29,7 @@ import shutil
 from pathlib import Path
 
 from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.pathsafe import check_name, inside, join_names
 from fdrbench.progress import progress_bar
 from fdrbench.tasks.ddvqa import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
 from fdrbench.tasks.loading import LoadReport
@@ -49,6 +50,7 @@ FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 def template_fields(key: str, method: str, compression: str) -> dict[str, str]:
     """The names a frames-folder template may use, for one DD-VQA key."""
     _, _, video = key.partition("_")
+    check_name(video, "video name", record=key)
     if method == "Original":
         return {"sequences": "original_sequences", "method": "youtube", "real_fake": "real", "video": video, "compression": compression}
     return {
@@ -67,7 +69,7 @@ def video_folder(frames_root: Path, template: str, key: str, method: str, compre
         raise FdrbenchError(
             f"--template {template!r} is not valid ({exc}); it may use {{sequences}} {{method}} {{real_fake}} {{compression}} {{video}}"
         ) from exc
-    return frames_root / relative
+    return inside(frames_root, frames_root / relative, record=key, shown=relative)
 
 
 def sorted_frames(folder: Path) -> list[Path]:
@@ -89,8 +91,9 @@ def pick_frame(frames: list[Path], policy: str, position: int) -> Path | None:
 
 
 def place(source: Path, destination: Path, mode: str) -> None:
+    """Copy (or hard-link) a frame to ``destination``, a path already checked to lie inside the data folder."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    if destination.exists():
+    if destination.is_symlink() or destination.exists():
         destination.unlink()
     if mode == "hardlink":
         try:
@@ -152,9 +155,10 @@ def prepare_ddvqa(
                     continue
                 raise DataError(problem, path=entry.path, record=entry.key, hint="--skip-missing skips such keys and counts them")
             for position, qid in enumerate(entry.qa):
-                frame = pick_frame(frames, frame_policy, position)
-                place(frame, out / entry.key / f"{qid}{frame.suffix.lower()}", mode)
-                index.setdefault(entry.key, {})[qid] = frame.relative_to(frames_root).as_posix()
+                frame = inside(frames_root, pick_frame(frames, frame_policy, position), record=f"{entry.key}/{qid}")
+                destination = join_names(out, entry.key, f"{qid}{frame.suffix.lower()}", what="frame name", record=f"{entry.key}/{qid}")
+                place(frame, destination, mode)
+                index.setdefault(entry.key, {})[qid] = frame.relative_to(frames_root.resolve()).as_posix()
                 placed += 1
     manifest = {**settings, "mode": mode, "frames": index}
     out.mkdir(parents=True, exist_ok=True)
