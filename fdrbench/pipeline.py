@@ -18,7 +18,7 @@ from typing import Any
 from fdrbench import __version__
 from fdrbench.detector import Detector, RunContext, construct
 from fdrbench.distributed import DistInfo, barrier, dist_info, resolve_device, shutdown
-from fdrbench.errors import FdrbenchError, RegistryError, ResultsError, RunAborted
+from fdrbench.errors import FdrbenchError, RunAborted
 from fdrbench.judge.store import attach_judgements
 from fdrbench.manifest import (
     SCHEMA_VERSION,
@@ -33,9 +33,20 @@ from fdrbench.manifest import (
 from fdrbench.paths import cache_root
 from fdrbench.progress import progress_bar
 from fdrbench.registry import ADAPTERS, TASKS
+from fdrbench.run_task import task_for_run
 from fdrbench.runner import infer, shard
 from fdrbench.scoring import ScoreSettings, score_records
-from fdrbench.store import MANIFEST, SCORES, PredictionWriter, completed_ids, load_records, predictions_path, read_json, write_json_atomic
+from fdrbench.store import (
+    MANIFEST,
+    SCORES,
+    PredictionWriter,
+    completed_ids,
+    load_records,
+    predictions_path,
+    read_json,
+    read_manifest,
+    write_json_atomic,
+)
 from fdrbench.task import Task
 
 DEFAULT_MAX_FAILURES = "10%"
@@ -157,6 +168,8 @@ def _new_manifest(
         "task_info": {
             **task.info(),
             "target": TASKS.target(config.task),
+            # a task given as file.py:Class re-scores only once that class is registered under this name
+            "registered": TASKS.registered(config.task) is not None,
             "split": config.split or task.default_split,
             "limit": config.limit,
             "n_samples": n_samples,
@@ -345,17 +358,8 @@ def score_run_dir(
 ) -> tuple[dict, dict]:
     """Re-score a run folder from its stored predictions; returns (scores, manifest)."""
     run_dir = Path(run_dir)
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    info = manifest.get("task_info") or {}
-    name = manifest.get("task")
-    if not isinstance(name, str):
-        raise ResultsError(f"{run_dir / MANIFEST}: no 'task' name")
-    try:
-        task = make_task(name, info.get("options") or {})
-    except RegistryError:
-        if not info.get("target"):
-            raise
-        task = make_task(info["target"], info.get("options") or {})  # a task class given by path
+    manifest = read_manifest(run_dir)
+    task = task_for_run(manifest, run_dir)
     stored = manifest.get("settings") or {}
     settings = ScoreSettings(
         n_boot=int(n_boot if n_boot is not None else stored.get("n_boot", 1000)),

@@ -42,7 +42,7 @@ SECRET_RE = re.compile("|".join(f"(?:{p})" for p in _SECRET_PATTERNS))
 #: ``Authorization: Bearer x``, ``'x-api-key': 'x'``, ``api_key=x`` as they appear in messages and reprs
 _ASSIGNMENT = re.compile(
     r"(?i)\b((?:proxy-)?authorization|x-api-key|api[_-]?key|access[_-]?token)\b"
-    r"([\"']?\s*[:=]\s*[\"']?)(?:(?:bearer|basic|token)\s+)?[^\s\"',;}&]+"
+    r"([\"']?\s*[:=]\s*[\"']?)((?:bearer|basic|token)\s+)?[^\s\"',;}&]+"
 )
 _URL_PASSWORD = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^/\s:@]+:)[^/\s@]+@")
 _SECRET_ENV = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.IGNORECASE)
@@ -80,7 +80,7 @@ def redact_text(text: str, secrets: list[str] | None = None) -> str:
         if value in text:
             text = text.replace(value, REDACTED)
     text = SECRET_RE.sub(REDACTED, text)
-    text = _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
+    text = _ASSIGNMENT.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3) or ''}{REDACTED}", text)
     return _URL_PASSWORD.sub(lambda m: f"{m.group(1)}{REDACTED}@", text)
 
 
@@ -122,7 +122,7 @@ def findings(text: str) -> list[str]:
     """What in ``text`` is a secret, described without repeating it (for ``validate --portable``)."""
     out = []
     if any(value in text for value in known_secrets()):
-        out.append("the value of a secret in use or of a secret environment variable")
+        out.append("the value of a secret environment variable (or of a key in use)")
     out.extend(f"a secret-like token {match.group(0)[:6]}..." for match in SECRET_RE.finditer(text))
     out.extend(f"a {match.group(1)} value" for match in _ASSIGNMENT.finditer(text) if REDACTED not in match.group(0))
     out.extend("a password in a URL" for match in _URL_PASSWORD.finditer(text) if REDACTED not in match.group(0))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fdrbench.contract import manifest_problems, record_problems, scores_problems
 from fdrbench.errors import FdrbenchError, ResultsError
 from fdrbench.redact import known_secrets, redact
 
@@ -85,6 +86,9 @@ def load_records(run_dir: Path) -> tuple[dict[str, dict], int]:
             sid = record.get("sample_id")
             if not isinstance(sid, str):
                 raise ResultsError(f"{path}: line {number} has no string 'sample_id'")
+            problems = record_problems(record, f"{path}: line {number} (sample {sid!r})")
+            if problems:
+                raise ResultsError(one_line(problems))
             old = merged.get(sid)
             if old is not None:
                 duplicates += 1
@@ -210,6 +214,32 @@ def _no_constant(name: str) -> Any:
 def loads(data: str | bytes) -> Any:
     """Strict JSON: ``NaN`` and ``Infinity`` (which Python's parser accepts) are refused."""
     return json.loads(data, parse_constant=_no_constant)
+
+
+def one_line(problems: list[str]) -> str:
+    """The first problem, and how many more there are (a reader stops at the first)."""
+    more = f" (and {len(problems) - 1} more problem(s); `fdrbench validate` lists them)" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+def read_manifest(run_dir: Path) -> dict:
+    """A run's ``manifest.json``, checked against the results contract (types of every field present)."""
+    path = Path(run_dir) / MANIFEST
+    manifest = read_json(path, "manifest")
+    problems = manifest_problems(manifest, str(path))
+    if problems:
+        raise ResultsError(one_line(problems))
+    return manifest
+
+
+def read_scores(run_dir: Path) -> dict:
+    """A run's ``scores.json``, checked against the results contract."""
+    path = Path(run_dir) / SCORES
+    scores = read_json(path, "scores file")
+    problems = scores_problems(scores, str(path))
+    if problems:
+        raise ResultsError(one_line(problems))
+    return scores
 
 
 def read_json(path: Path, what: str = "file") -> Any:

@@ -61,10 +61,8 @@ def encode_mask(mask: np.ndarray) -> dict:
     return {"size": [int(arr.shape[0]), int(arr.shape[1])], "counts": [int(r) for r in runs]}
 
 
-def decode_mask(rle: dict) -> np.ndarray:
-    """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
-    import numpy as np
-
+def check_mask(rle: Any) -> tuple[int, int, list[int]]:
+    """(h, w, counts) of a run-length mask, checked without decoding it; ``ValueError`` if inconsistent."""
     try:
         h, w = (int(v) for v in rle["size"])
         counts = [int(c) for c in rle["counts"]]
@@ -74,6 +72,14 @@ def decode_mask(rle: dict) -> np.ndarray:
         raise ValueError(f"mask counts sum to {sum(counts)}, expected {h}*{w}={h * w} with no negative runs")
     if h * w > MAX_MASK_PIXELS:
         raise ValueError(f"a {h}x{w} mask has more than {MAX_MASK_PIXELS} pixels (the decompression limit)")
+    return h, w, counts
+
+
+def decode_mask(rle: dict) -> np.ndarray:
+    """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
+    import numpy as np
+
+    h, w, counts = check_mask(rle)
     values = np.zeros(len(counts), dtype=bool)
     values[1::2] = True
     return np.repeat(values, counts).reshape(h, w)

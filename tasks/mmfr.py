@@ -163,6 +163,7 @@ class MMFREval(DatasetTask):
     default_split = "test"
     download_hint = DOWNLOAD_HINT
     extra_options = {"unannotated": "skip", "clip_path": None}
+    local_options = ("clip_path",)
     has_reference_text = True
     headline_metrics = (*HEADLINE_METRICS, "bleu1", "rouge_l", "css")
 

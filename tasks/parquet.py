@@ -301,6 +301,7 @@ class ParquetSourceTask(DatasetTask):
 
     hub_repo: str = ""
     extra_options = {"hub": None, "revision": None}
+    local_options = ("hub", "revision")
 
     def hub_id(self) -> str | None:
         value = self.option("hub")
