@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from fdrbench.errors import FdrbenchError
 from fdrbench.pathsafe import safe_join
 
-__all__ = ["cache_root", "data_root", "safe_join", "weights_root"]
+__all__ = ["cache_root", "data_root", "safe_join", "weights_root", "writable_folder"]
 
 
 def cache_root() -> Path:
@@ -30,3 +31,17 @@ def data_root() -> Path:
 
 def weights_root() -> Path:
     return cache_root() / "weights"
+
+
+def writable_folder(path: Path, flag: str) -> Path:
+    """``path`` as a folder to write into, created if missing; a one-line error when it cannot be."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FdrbenchError(f"{flag} {path} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FdrbenchError(f"{flag} {path}: the folder cannot be created ({exc.strerror or exc})") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise FdrbenchError(f"{flag} {path} is not writable")
+    return path

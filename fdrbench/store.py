@@ -107,13 +107,18 @@ def completed_ids(run_dir: Path, retry_failed: bool = False) -> set[str]:
 
 
 class PredictionWriter:
-    """Appends records to one prediction file, holding an exclusive lock while open."""
+    """Appends records to one prediction file, holding an exclusive lock while open.
+
+    The lock is taken before a run reads which samples are finished, so two processes started on
+    one run folder never predict the same samples: the second stops with an error.
+    """
 
     def __init__(self, path: Path):
         self.path = path
         if path.is_dir() or (path.exists() and not path.is_file()):
             raise ResultsError(f"{path} is not a regular file; expected the run's predictions there (move it away)")
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._created = not path.exists()
         self._handle = open(path, "a+b")  # noqa: SIM115 - held for the writer's lifetime
         self._lock()
         self._cut_torn_tail()
@@ -163,7 +168,15 @@ class PredictionWriter:
         os.fsync(self._handle.fileno())
 
     def close(self) -> None:
-        if not self._handle.closed:
+        """Release the lock; a file this writer created and never wrote to is removed again."""
+        if self._handle.closed:
+            return
+        try:
+            if self._created and self._handle.seek(0, os.SEEK_END) == 0:
+                os.unlink(self.path)
+        except OSError:
+            pass  # an empty file left behind is harmless
+        finally:
             self._handle.close()
 
     def __enter__(self) -> PredictionWriter:

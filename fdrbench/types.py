@@ -293,5 +293,9 @@ class Prediction:
 
     @classmethod
     def from_error(cls, sample_id: str, error: BaseException | str) -> Prediction:
+        """The prediction of a sample that failed: the error's text, secrets blanked and cut to the stored cap."""
+        from fdrbench.contract import MAX_ERROR_CHARS
+        from fdrbench.redact import redact_text
+
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        return cls(sample_id=sample_id, parse_ok=False, error=text)
+        return cls(sample_id=sample_id, parse_ok=False, error=redact_text(text)[:MAX_ERROR_CHARS])
