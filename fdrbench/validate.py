@@ -144,11 +144,17 @@ def check_files(run_dir: Path, report: Report) -> bool:
         if not run_dir.is_dir():
             check.fail(f"{run_dir} is not a folder")
             return False
-        if not (run_dir / MANIFEST).is_file():
+        for name in (MANIFEST, SCORES):
+            if (run_dir / name).exists() and not (run_dir / name).is_file():
+                check.fail(f"{name} is not a regular file (a folder or something else is there)")
+        if not (run_dir / MANIFEST).exists():
             check.fail(f"{MANIFEST} is missing")
-        if not prediction_files(run_dir):
-            check.fail(f"{PREDICTIONS} is missing")
-        if not (run_dir / SCORES).is_file():
+        try:
+            if not prediction_files(run_dir):
+                check.fail(f"{PREDICTIONS} is missing")
+        except FdrbenchError as exc:
+            check.fail(str(exc))
+        if not (run_dir / SCORES).exists():
             check.fail(f"{SCORES} is missing (run `fdrbench score RUN_DIR`)")
         return check.count == 0
 
