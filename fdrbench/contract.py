@@ -217,7 +217,7 @@ def block_problems(block: Any, where: str, complete: bool = False) -> list[str]:
     n, n_failed = block.get("n"), block.get("n_failed")
     if is_int(n) and is_int(n_failed) and not 0 <= n_failed <= n:
         out.append(f"{where}: n_failed {n_failed} is not between 0 and n {n}")
-    if "overall" in block:
+    if isinstance(block.get("overall"), dict):
         out += metric_map_problems(block["overall"], f"{where}.overall")
     for key, members in (block.get("groups") if isinstance(block.get("groups"), dict) else {}).items():
         if not isinstance(members, dict):
