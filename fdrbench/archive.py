@@ -31,7 +31,7 @@ import tarfile
 from pathlib import Path
 from typing import IO
 
-from fdrbench.errors import DataError
+from fdrbench.errors import DataError, FdrbenchError
 
 _CHUNK = 1 << 20
 _OPEN_DIR = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -60,6 +60,8 @@ class SafeExtractor:
     """Writes tar members under ``target`` through folder descriptors that never follow a link."""
 
     def __init__(self, target: Path):
+        if os.open not in os.supports_dir_fd or not hasattr(os, "O_NOFOLLOW"):
+            raise FdrbenchError("safe extraction needs folder descriptors and O_NOFOLLOW (Linux, macOS, BSD); extract on such a system")
         target.mkdir(parents=True, exist_ok=True)
         self.root = target.resolve()
         self._root_fd = os.open(self.root, _OPEN_DIR)

@@ -158,10 +158,10 @@ def show(
 ) -> None:
     """Print a run's provenance and scores."""
     from fdrbench.report import print_manifest, print_scores
-    from fdrbench.store import MANIFEST, SCORES, read_json
+    from fdrbench.store import SCORES, read_manifest, read_scores
 
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    scores = read_json(run_dir / SCORES, "scores file (run `fdrbench score` first)") if (run_dir / SCORES).exists() else None
+    manifest = read_manifest(run_dir)
+    scores = read_scores(run_dir) if (run_dir / SCORES).exists() else None
     if as_json:
         typer.echo(json.dumps({"manifest": manifest, "scores": scores}, indent=2))
         return

@@ -235,24 +235,22 @@ def one_line(problems: list[str]) -> str:
     return problems[0] + more
 
 
+def _read_checked(path: Path, what: str, problems) -> dict:
+    obj = read_json(path, what)
+    found = problems(obj, str(path))
+    if found:
+        raise ResultsError(one_line(found))
+    return obj
+
+
 def read_manifest(run_dir: Path) -> dict:
     """A run's ``manifest.json``, checked against the results contract (types of every field present)."""
-    path = Path(run_dir) / MANIFEST
-    manifest = read_json(path, "manifest")
-    problems = manifest_problems(manifest, str(path))
-    if problems:
-        raise ResultsError(one_line(problems))
-    return manifest
+    return _read_checked(Path(run_dir) / MANIFEST, "manifest", manifest_problems)
 
 
 def read_scores(run_dir: Path) -> dict:
     """A run's ``scores.json``, checked against the results contract."""
-    path = Path(run_dir) / SCORES
-    scores = read_json(path, "scores file")
-    problems = scores_problems(scores, str(path))
-    if problems:
-        raise ResultsError(one_line(problems))
-    return scores
+    return _read_checked(Path(run_dir) / SCORES, "scores file", scores_problems)
 
 
 def read_json(path: Path, what: str = "file") -> Any:

@@ -466,7 +466,7 @@ def validate_path(path: Path, data_dir: Path | None = None, portable: bool = Fal
     Returns the reports and the problems of the results root itself (an out-of-date index).
     """
     path = Path(path)
-    if (path / MANIFEST).is_file() or not path.is_dir():
+    if (path / MANIFEST).exists() or not path.is_dir():
         return [validate_run(path, data_dir=data_dir, portable=portable)], []
     runs = find_runs(path)
     if not runs:

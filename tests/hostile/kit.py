@@ -69,12 +69,24 @@ def snapshot(root: Path, skip: Iterable[Path] = ()) -> dict[str, tuple]:
     return out
 
 
-def demo_run(out: Path, *extra: object, model: str = HASH, limit: int = 12) -> Path:
-    """A small complete run on the demo benchmark through the CLI; returns its folder."""
-    result = invoke("run", "--model", model, "--task", "demo", "--limit", limit, "--out", out, "--no-progress", "--n-boot", 20, *extra)
-    assert result.exit_code == 0, result.output
+def run_demo(out: Path, *extra: object, model: str = HASH, limit: int = 12, batch: int = 4, n_boot: int = 20):
+    """``fdrbench run`` of ``model`` on a seeded subset of the demo, any number of failed samples
+    allowed; returns the CLI result."""
+    common = ("--limit", limit, "-b", batch, "--out", out, "--no-progress", "--n-boot", n_boot, "--max-failures", "none")
+    return invoke("run", "-m", model, "-t", "demo", *common, *extra)
+
+
+def run_folder(out: Path) -> Path:
+    """The one run folder under a results root."""
     (run_dir,) = [p.parent for p in Path(out).glob("*/*/*/manifest.json")]
     return run_dir
+
+
+def demo_run(out: Path, *extra: object, model: str = HASH, limit: int = 12) -> Path:
+    """A small complete run on the demo benchmark through the CLI; returns its folder."""
+    result = run_demo(out, *extra, model=model, limit=limit)
+    assert result.exit_code == 0, result.output
+    return run_folder(out)
 
 
 def read_lines(path: Path) -> list[dict]:

@@ -12,7 +12,7 @@ import pytest
 
 from ..helpers.judge_fixtures import scores_json
 from ..helpers.openai_server import Fault, ScriptedServer, completion
-from .kit import HOSTILE_HELPERS, invoke
+from .kit import HOSTILE_HELPERS, invoke, read_lines, run_demo, run_folder
 
 KEY = "k3y-" + "q7" * 16
 KEY_ENV = "FDRBENCH_HOSTILE_CREDS"
@@ -41,29 +41,11 @@ def test_the_key_is_blanked_from_predictions_manifest_caches_judgements_and_outp
     monkeypatch.setenv("FDRBENCH_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "results"
     args = ["-M", f"base_url={server.base_url}", "-M", "model=scripted", "-M", f"api_key_env={KEY_ENV}", "-M", "max_retries=0"]
-    ran = invoke(
-        "run",
-        "-m",
-        "openai_lmm",
-        "-t",
-        "demo",
-        "--limit",
-        6,
-        "--out",
-        out,
-        "--no-progress",
-        "--n-boot",
-        0,
-        "-b",
-        1,
-        "--max-failures",
-        "none",
-        *args,
-    )
+    ran = run_demo(out, *args, model="openai_lmm", limit=6, batch=1, n_boot=0)
     assert ran.exit_code == 0, ran.output
     assert server.authorizations[0] == f"Bearer {KEY}", "the key is sent to the server"
-    (run_dir,) = [p.parent for p in out.glob("*/*/*/manifest.json")]
-    records = [json.loads(line) for line in (run_dir / "predictions.jsonl").read_text().splitlines()]
+    run_dir = run_folder(out)
+    records = read_lines(run_dir / "predictions.jsonl")
     failed = [r for r in records if r["error"]]
     assert len(failed) == 1 and "401" in failed[0]["error"] and "***" in failed[0]["error"], "the failed sample keeps its reason"
     assert all("***" in r["explanation"] for r in records if not r["error"]), "the answers are kept, blanked"
@@ -95,27 +77,10 @@ def test_the_key_is_blanked_from_predictions_manifest_caches_judgements_and_outp
 def test_an_adapter_that_echoes_the_key_in_its_errors_and_answers(tmp_path, monkeypatch):
     monkeypatch.setenv("FDRBENCH_HOSTILE_API_KEY", "sk-" + "Z" * 32)
     out = tmp_path / "results"
-    ran = invoke(
-        "run",
-        "-m",
-        f"{HOSTILE_HELPERS}:SecretEchoDetector",
-        "-t",
-        "demo",
-        "--limit",
-        12,
-        "--out",
-        out,
-        "--no-progress",
-        "--n-boot",
-        0,
-        "-b",
-        1,
-        "--max-failures",
-        "none",
-    )
+    ran = run_demo(out, model=f"{HOSTILE_HELPERS}:SecretEchoDetector", batch=1, n_boot=0)
     assert ran.exit_code == 0, ran.output
     written = everything_written(out)
     assert "Z" * 32 not in written and "Z" * 32 not in ran.output
-    records = [json.loads(line) for line in next(out.rglob("predictions.jsonl")).read_text().splitlines()]
+    records = read_lines(run_folder(out) / "predictions.jsonl")
     assert any(r["error"] and "upstream refused the request: Authorization: Bearer *** (key ***)" in r["error"] for r in records)
     assert len(records) == 12, "every sample is kept, failed or not"

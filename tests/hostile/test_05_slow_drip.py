@@ -3,7 +3,6 @@ time (never silent long enough for a read timeout) fails that sample and the run
 
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from fdrbench.backends.openai_client import APICallError, ChatClient, ClientSettings
 
 from ..helpers.openai_server import Fault, ScriptedServer, completion
-from .kit import invoke
+from .kit import read_lines, run_demo, run_folder
 
 
 @pytest.fixture
@@ -37,28 +36,10 @@ def test_the_sample_fails_and_the_run_goes_on(dripping, tmp_path, monkeypatch):
     out = tmp_path / "results"
     args = ["-M", f"base_url={dripping.base_url}", "-M", "model=m", "-M", "timeout_s=1", "-M", "max_retries=0", "-M", "concurrency=1"]
     started = time.monotonic()
-    ran = invoke(
-        "run",
-        "-m",
-        "openai_lmm",
-        "-t",
-        "demo",
-        "--limit",
-        4,
-        "-b",
-        2,
-        "--out",
-        out,
-        "--no-progress",
-        "--n-boot",
-        0,
-        "--max-failures",
-        "none",
-        *args,
-    )
+    ran = run_demo(out, *args, model="openai_lmm", limit=4, batch=2, n_boot=0)
     assert ran.exit_code == 0, ran.output
     assert time.monotonic() - started < 60.0
-    records = [json.loads(line) for line in next(out.rglob("predictions.jsonl")).read_text().splitlines()]
+    records = read_lines(run_folder(out) / "predictions.jsonl")
     assert len(records) == 4, "every sample is recorded"
     failed = [r for r in records if r["error"]]
     assert len(failed) == 1 and "no complete answer within 1 s" in failed[0]["error"]

@@ -9,12 +9,11 @@ import shutil
 import pytest
 
 from fdrbench.leaderboard.index import build_index, update_index
-from fdrbench.leaderboard.launch import APP, DATA_DIRS_ENV, RESULTS_ENV
 
+from ..helpers.app_test import open_app
 from .kit import demo_run, edit_json, snapshot
 
 pytest.importorskip("streamlit")
-from streamlit.testing.v1 import AppTest  # noqa: E402
 
 BROKEN = {
     "manifest-wrong-type": ("manifest.json", lambda m: m["task_info"].update(n_samples="12"), "'n_samples' must be int"),
@@ -67,17 +66,6 @@ def test_the_index_lists_each_bad_run_with_its_reason(results):
     for model, (_, _, why) in BROKEN.items():
         assert why in reasons[model], (model, reasons[model])
         assert "\n" not in reasons[model]
-
-
-def open_app(monkeypatch, root, page="overview", **params) -> AppTest:
-    monkeypatch.setenv(RESULTS_ENV, str(root))
-    monkeypatch.setenv(DATA_DIRS_ENV, "{}")
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.query_params["page"] = page
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.run()
-    return app
 
 
 def test_every_other_run_still_shows(monkeypatch, results):
