@@ -1,12 +1,13 @@
 # The README's commands. `make demo` installs the core with the explanation metrics and runs the embedded demo;
-# `make test` installs everything (CPU torch pinned by constraints-cpu.txt) and runs the tests.
+# `make test` installs everything (CPU torch pinned by constraints-cpu.txt) and runs the tests;
+# `make docs` builds the documentation site from docs/ into site/ (offline, warnings are errors).
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
 CONSTRAINTS := constraints-cpu.txt
 
-.PHONY: demo test lint bench install-core install-dev clean
+.PHONY: demo test lint docs bench install-core install-dev clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,8 +36,12 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+docs: install-dev
+	$(BIN)/mkdocs build --strict --site-dir site
+
+# every script runs even when one misses its target; the exit status says whether any did
 bench: install-dev
-	@for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@status=0; for script in $(wildcard bench/*.py); do echo "== $$script"; $(BIN)/python $$script || status=1; done; exit $$status
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache

@@ -3,7 +3,8 @@
 For each split it reports whether the annotation files parsed, how many samples there are by
 label, class and group, how many images are missing (loaded with ``skip_missing`` so every
 missing file is counted rather than stopping at the first) and, unless told not to, how many
-images and masks cannot be decoded. A split whose annotation files are absent is reported as
+images and masks cannot be decoded and whether real and fake images are stored alike (format
+parity: containers, JPEG quality, sizes, EXIF; see :mod:`fdrbench.perturb.parity`). A split whose annotation files are absent is reported as
 absent, not as an error, unless it was asked for by name.
 """
 
@@ -95,6 +96,9 @@ def check_split(task: Task, data_dir: Path, split: str, decode: bool, limit: int
     if decode:
         checked = subsample(samples, limit, seed=0) if limit else samples
         entry.update(unreadable(checked, show_progress, f"{task.name}/{split}"))
+        from fdrbench.perturb.parity import format_parity
+
+        entry["format_parity"] = format_parity(checked, show_progress=show_progress)
     if entry["missing_images"] or entry.get("unreadable_images") or entry.get("unreadable_masks"):
         entry["status"] = "problems"
     return entry
@@ -174,3 +178,24 @@ def print_report(report: dict) -> None:
             for value, cell in values.items():
                 table.add_row(value, str(cell["n"]), str(cell["real"]), str(cell["fake"]))
             console.print(table)
+        if "format_parity" in entry:
+            print_parity(console, entry["format_parity"])
+
+
+def print_parity(console, parity: dict) -> None:
+    """Format parity as a table per label (and per group value) and its warnings."""
+    from rich.table import Table
+
+    from fdrbench.perturb.parity import describe_cell
+
+    key = parity["group_key"]
+    table = Table(title="format parity", title_justify="left", header_style="bold")
+    for column in ("images", "n", "formats", "JPEG quality", "sizes", "EXIF"):
+        table.add_column(column, justify="right" if column in ("n", "EXIF") else "left")
+    rows = [(name, cell) for name, cell in parity["by_label"].items() if cell["n"]]
+    rows += [(f"{key}={value} {name}", cell) for value, cells in parity["by_group"].items() for name, cell in cells.items()]
+    for name, cell in rows:
+        table.add_row(name, *describe_cell(cell))
+    console.print(table)
+    for warning in parity["warnings"]:
+        console.print(f"  [yellow]warning[/yellow]: {warning} (a detector can learn the storage instead of the forgery)", highlight=False)

@@ -224,6 +224,10 @@ class ParquetImage:
     def __call__(self):
         return self.cell.open()
 
+    def encoded(self) -> bytes | None:
+        """The stored bytes, undecoded: format parity reads their header and JPEG tables."""
+        return self.cell.read_bytes()
+
 
 # --------------------------------------------------------------------------- the Hub
 
