@@ -112,7 +112,7 @@ def check_task(
 ) -> dict:
     """The ``data check`` report of every split (or one) of a task."""
     from fdrbench.errors import FdrbenchError
-    from fdrbench.pipeline import make_task
+    from fdrbench.resolve import make_task
 
     options = dict(task_args or {})
     probe = make_task(task_name, options)

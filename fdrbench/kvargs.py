@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from typing import Any
 
 from fdrbench.errors import FdrbenchError
@@ -17,11 +18,15 @@ def parse_kv_args(items: list[str] | None, flag: str = "--model-arg") -> dict[st
         key = key.strip()
         if not sep or not key:
             raise FdrbenchError(f"{flag} expects key=value, got {item!r}")
-        out[key.replace("-", "_")] = _parse_value(raw.strip())
+        out[key.replace("-", "_")] = _parse_value(raw.strip(), f"{flag} {item}")
     return out
 
 
-def _parse_value(raw: str) -> Any:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _parse_value(raw: str, where: str = "value") -> Any:
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -32,14 +37,18 @@ def _parse_value(raw: str) -> Any:
     except ValueError:
         pass
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(number):
+            raise FdrbenchError(f"{where}: {raw!r} is not a finite number (NaN and infinity cannot be recorded)")
+        return number
     if raw[:1] in "[{":
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise FdrbenchError(f"value {raw!r} looks like JSON but does not parse: {exc}") from exc
+            return json.loads(raw, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise FdrbenchError(f"{where}: value {raw!r} looks like JSON but does not parse: {exc}") from exc
     return raw
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench import __version__
+from fdrbench.errors import FdrbenchError
 from fdrbench.hashing import config_hash, sha256_text
+from fdrbench.redact import scrub_settings as scrub
 from fdrbench.results import SCHEMA_VERSION, AdapterInfo, CodeInfo, Manifest, RunSettings, TaskInfo
-from fdrbench.sanitise import scrub
 
 LIBRARIES = (
     "fdrbench",
@@ -98,6 +99,8 @@ def adapter_account(detector: Any, task: Any) -> tuple[dict, str | None, str | N
     task's prompt.
     """
     describe = scrub(detector.describe() or {})
+    if not isinstance(describe, dict):
+        raise FdrbenchError(f"adapter {detector.name!r}: describe() must return a dict, got {type(describe).__name__}")
     prompt = describe.get("prompt", task.prompt)
     return describe, prompt, (sha256_text(prompt) if prompt else None)
 
@@ -106,6 +109,7 @@ def new_manifest(
     *,
     task: Any,
     task_target: str,
+    registered: bool,
     detector: Any,
     model: str,
     adapter: tuple[str, str, dict],
@@ -129,6 +133,7 @@ def new_manifest(
     task_info = TaskInfo(
         **{k: v for k, v in task.info().items() if k in TaskInfo.__struct_fields__},
         target=task_target,
+        registered=registered,
         split=split,
         limit=limit,
         n_samples=n_samples,

@@ -11,11 +11,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.distributed import shutdown
+from fdrbench.errors import FdrbenchError, os_error_text
 from fdrbench.resolve import RunConfig, make_detector, make_task, plan
 from fdrbench.results import Manifest, RunDir, Scores
 from fdrbench.scoring import ScoreSettings
 from fdrbench.stages.infer import infer_missing, open_manifest
 from fdrbench.stages.score import score_run, score_run_dir
+from fdrbench.store import PredictionWriter, predictions_path
 
 
 @dataclass
@@ -28,8 +30,17 @@ class RunResult:
 def run(config: RunConfig) -> RunResult:
     """Infer what is missing, then score; safe to interrupt and re-run."""
     p = plan(config)
-    manifest = open_manifest(p)
-    inferred = infer_missing(p, manifest)
+    # the lock comes first: a second run on this folder stops here, before it reads what is finished
+    writer = PredictionWriter(predictions_path(p.run_dir, p.info.rank, p.info.world_size))
+    try:
+        manifest = open_manifest(p)
+        inferred = infer_missing(p, manifest, writer)
+    except OSError as exc:
+        raise FdrbenchError(
+            f"{os_error_text(exc)}; the predictions written before are kept - fix that and re-run the same command to resume"
+        ) from exc
+    finally:
+        writer.close()
     scores = None
     if p.info.is_main:
         settings = ScoreSettings(config.n_boot, seed=config.seed)

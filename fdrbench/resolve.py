@@ -20,8 +20,9 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.fingerprints import fingerprint_samples
 from fdrbench.hashing import config_hash
 from fdrbench.kvargs import construct
+from fdrbench.paths import writable_folder
+from fdrbench.redact import scrub_settings as scrub
 from fdrbench.registry import ADAPTERS, TASKS
-from fdrbench.sanitise import scrub
 from fdrbench.types import Sample
 
 DEFAULT_MAX_FAILURES = "10%"
@@ -134,12 +135,12 @@ def plan(config: RunConfig) -> RunPlan:
         "limit": config.limit,
         "seed": config.seed,
         "data_fingerprint": fingerprint,
-        "model_identity": scrub(detector.identity(task)),
+        "model_identity": scrub(detector.identity(task) or {}),
     }
     label = model_label(config, detector)
     limit_tag = "all" if config.limit is None else f"n{config.limit}"
     run_id = config.run_id or f"{split}-{limit_tag}-s{config.seed}-{config_hash(settings)[:8]}"
-    run_dir = Path(config.out) / safe_name(task.name) / label / safe_name(run_id)
+    run_dir = writable_folder(Path(config.out), "--out") / safe_name(task.name) / label / safe_name(run_id)
     info = dist_info()
     device = resolve_device(config.device, info) if detector.uses_device else "cpu"
     return RunPlan(config, task, detector, samples, split, fingerprint, settings, label, run_id, run_dir, device, info)

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from fdrbench.errors import ResultsError
-from fdrbench.record import Record, Truth, validation_message
+from fdrbench.record import Record, Truth, _raw, validation_message
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, iter_lines, load_records, prediction_files, write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,7 +41,8 @@ class _Contract(msgspec.Struct, omit_defaults=True, kw_only=True):
         try:
             obj = msgspec.convert(data, cls) if isinstance(data, dict) else msgspec.json.decode(data, type=cls)
         except msgspec.ValidationError as exc:
-            raise ResultsError(f"{where}: {validation_message(exc)}") from exc
+            raw = data if isinstance(data, dict) else _raw(data)
+            raise ResultsError(f"{where}: {validation_message(exc, raw, cls)}") from exc
         except msgspec.DecodeError as exc:
             raise ResultsError(f"{where}: not readable JSON ({exc})") from exc
         if strict:
@@ -79,6 +80,8 @@ class TaskInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     options: dict[str, Any]
     load_report: dict[str, Any] | None = None
     target: str | None = None
+    #: False for a task given as ``file.py:Class``: its runs re-score once the class is registered
+    registered: bool | None = None
     split: str
     limit: int | None
     n_samples: int
@@ -108,6 +111,24 @@ class CodeInfo(msgspec.Struct):
     dirty: bool | None = None
 
 
+class JudgeInfo(msgspec.Struct, kw_only=True):
+    """The ``judge`` section a judged run's manifest holds: the settings that decide the judgements and the ledger."""
+
+    judge_model: str
+    rubric: dict[str, Any]
+    temperature: float
+    max_tokens: int
+    max_attempts: int
+    json_mode: bool
+    images: bool
+    image_max_side: int | None = None
+    seed: int | None = None
+    config_hash: str
+    client: dict[str, Any] = msgspec.field(default_factory=dict)
+    ledger: dict[str, Any] = msgspec.field(default_factory=dict)
+    sessions: list[dict[str, Any]] = msgspec.field(default_factory=list)
+
+
 class Manifest(_Contract, kw_only=True):
     """``manifest.json``: what ran, on what data, with which code, settings and libraries."""
 
@@ -135,7 +156,7 @@ class Manifest(_Contract, kw_only=True):
     prompt: str | None
     prompt_sha256: str | None
     abort_reason: str | None = None
-    judge: dict[str, Any] | None = None
+    judge: JudgeInfo | None = None
 
     def problems(self) -> list[str]:
         out = []
@@ -310,30 +331,11 @@ class RunDir:
 
     def task(self, manifest: Manifest | None = None) -> Task:
         """The run's task, re-created from its registered name only (never from a stored target or
-        path); its stored options are checked against the task's declared options first."""
-        manifest = manifest or self.manifest()
-        return registered_task(manifest.task, manifest.task_info.options, where=str(self.path))
+        path), its stored options checked against the task's declared options first: the one rule,
+        :func:`fdrbench.run_task.task_for_run`."""
+        from fdrbench.run_task import task_for_run
 
-
-def registered_task(name: str, options: dict[str, Any] | None = None, where: str = "the run") -> Task:
-    """The task registered as ``name`` with ``options`` checked against its declared options:
-    the only way a name read from a results file becomes a task."""
-    from fdrbench.registry import TASKS
-
-    if ":" in name or not TASKS.is_registered(name):
-        raise ResultsError(
-            f"{where}: task {name!r} is not a registered task; a stored run's task is re-created from a registered "
-            f"name only (register a task class through the 'fdrbench.tasks' entry point)"
-        )
-    cls = TASKS.load(name)
-    options = dict(options or {})
-    declared = set(cls().option_names())
-    unknown = sorted(set(options) - declared)
-    if unknown:
-        raise ResultsError(
-            f"{where}: task_info.options {unknown} are not options of task {name!r} (it accepts {sorted(declared) or 'none'})"
-        )
-    return cls(**options)
+        return task_for_run(manifest or self.manifest(), where=self.path)
 
 
 def find_runs(root: str | Path) -> list[RunDir]:

@@ -10,7 +10,6 @@ so a rejected submission never leaves a half-written run behind.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -23,7 +22,7 @@ import msgspec
 from fdrbench.errors import FdrbenchError
 from fdrbench.record import Record
 from fdrbench.results import Manifest, RunDir
-from fdrbench.store import PREDICTIONS, SCORES
+from fdrbench.store import PREDICTIONS, SCORES, write_jsonl_atomic
 from fdrbench.validate import Report, validate_run
 
 
@@ -68,21 +67,13 @@ def clean_record(record: Record) -> Record:
     return out
 
 
-def _write_predictions(path: Path, records: list[Record]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record.to_json(), ensure_ascii=False, allow_nan=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def stage_copy(run_dir: Path, staging: Path) -> None:
     """Write the sanitised three-file copy of ``run_dir`` into ``staging``."""
     run = RunDir(run_dir)
     staging.mkdir(parents=True)
     RunDir(staging).write_manifest(clean_manifest(run.manifest()))
-    records, _ = run.records()
-    _write_predictions(staging / PREDICTIONS, [clean_record(r) for r in records.values()])
+    records, _ = run.records()  # one line per sample: a retried failure keeps only its retry
+    write_jsonl_atomic(staging / PREDICTIONS, [clean_record(r) for r in records.values()])
     shutil.copyfile(run.scores_path, staging / SCORES)
 
 
@@ -100,7 +91,7 @@ def submit_run(
     """
     run_dir = Path(run_dir)
     results_root = Path(results_root)
-    report = validate_run(run_dir, data_dir=data_dir)
+    report = validate_run(run_dir, data_dir=data_dir, retried_ok=True)
     if not report.ok:
         raise SubmissionRejected(report)
     manifest = RunDir(run_dir).manifest()

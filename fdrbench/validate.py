@@ -62,11 +62,17 @@ def check_files(run_dir: Path, report: Report) -> bool:
         if not run_dir.is_dir():
             check.fail(f"{run_dir} is not a folder")
             return False
-        if not (run_dir / MANIFEST).is_file():
+        for name in (MANIFEST, SCORES):
+            if (run_dir / name).exists() and not (run_dir / name).is_file():
+                check.fail(f"{name} is not a regular file (a folder or something else is there)")
+        if not (run_dir / MANIFEST).exists():
             check.fail(f"{MANIFEST} is missing")
-        if not prediction_files(run_dir):
-            check.fail(f"{PREDICTIONS} is missing")
-        if not (run_dir / SCORES).is_file():
+        try:
+            if not prediction_files(run_dir):
+                check.fail(f"{PREDICTIONS} is missing")
+        except FdrbenchError as exc:
+            check.fail(str(exc))
+        if not (run_dir / SCORES).exists():
             check.fail(f"{SCORES} is missing (run `fdrbench score RUN_DIR`)")
         return check.count == 0
 
@@ -149,10 +155,14 @@ def check_scores(run: RunDir, manifest: Manifest, report: Report) -> Scores | No
         return scores if check.count == 0 else None
 
 
-def check_predictions(run: RunDir, manifest: Manifest, report: Report) -> dict[str, Record] | None:
-    """Strictly parse every prediction line; returns the merged records, or None when malformed."""
+def check_predictions(run: RunDir, manifest: Manifest, report: Report, retried_ok: bool = False) -> dict[str, Record] | None:
+    """Strictly parse every prediction line; returns the merged records, or None when malformed.
+
+    Every sample must appear once; with ``retried_ok`` a failed prediction followed by its retry
+    (``--retry-failed``) is accepted too (``submit`` then files the retry alone).
+    """
     with Check(report, "predictions") as check:
-        seen: dict[str, str] = {}
+        seen: dict[str, tuple[str, bool]] = {}
         for path in prediction_files(run.path):
             data = path.read_bytes()
             if data and not data.endswith(b"\n"):
@@ -167,7 +177,11 @@ def check_predictions(run: RunDir, manifest: Manifest, report: Report) -> dict[s
                 except ResultsError as exc:
                     check.fail(str(exc))
                     continue
-                seen.setdefault(record.sample_id, where)
+                if record.sample_id in seen:
+                    first, first_failed = seen[record.sample_id]
+                    if not (retried_ok and first_failed):
+                        check.fail(f"{where}: sample {record.sample_id!r} appears again (first at {first}); every sample must appear once")
+                seen[record.sample_id] = (where, record.error is not None)
         if check.count:
             return None
         records, _ = run.records()
@@ -266,19 +280,25 @@ def check_rescore(task, run: RunDir, manifest: Manifest, scores: Scores, records
 
 
 def validate_run(
-    run_dir: Path, data_dir: Path | None = None, portable: bool = False, rescore: bool = True, official: bool = True
+    run_dir: Path,
+    data_dir: Path | None = None,
+    portable: bool = False,
+    rescore: bool = True,
+    official: bool = True,
+    retried_ok: bool = False,
 ) -> Report:
     """Run every check on one run folder and return the report (never raises for a bad folder).
 
     ``official`` False skips the comparison with the task's official fingerprint, and
     ``rescore`` False skips re-scoring; ``fdrbench submit`` uses both on its sanitised copy,
-    which it has already validated in full before copying.
+    which it has already validated in full before copying. ``retried_ok`` accepts a failed
+    prediction followed by its retry (see :func:`check_predictions`).
     """
     from fdrbench.portable import check_portable
 
     run_dir = Path(run_dir)
     report = Report(run_dir)
-    why = _content_checks(RunDir(run_dir), report, data_dir, rescore, official)
+    why = _content_checks(RunDir(run_dir), report, data_dir, rescore, official, retried_ok)
     if portable and run_dir.is_dir():
         with Check(report, "portable") as check:
             for problem in check_portable(run_dir):
@@ -290,7 +310,7 @@ def validate_run(
     return report
 
 
-def _content_checks(run: RunDir, report: Report, data_dir: Path | None, rescore: bool, official: bool) -> str | None:
+def _content_checks(run: RunDir, report: Report, data_dir: Path | None, rescore: bool, official: bool, retried_ok: bool) -> str | None:
     """Every check but ``portable``; returns why the remaining checks were skipped, if they were."""
     if not check_files(run.path, report):
         return "required files are missing"
@@ -298,7 +318,7 @@ def _content_checks(run: RunDir, report: Report, data_dir: Path | None, rescore:
     if manifest is None:
         return "the manifest is invalid"
     scores = check_scores(run, manifest, report)
-    records = check_predictions(run, manifest, report)
+    records = check_predictions(run, manifest, report, retried_ok)
     if records is None:
         return "the predictions are malformed"
     check_fingerprint(records, manifest, report)
@@ -315,7 +335,7 @@ def _content_checks(run: RunDir, report: Report, data_dir: Path | None, rescore:
 def validate_path(path: Path, data_dir: Path | None = None, portable: bool = False) -> list[Report]:
     """Validate one run folder, or every run under a results root."""
     path = Path(path)
-    if (path / MANIFEST).is_file() or not path.is_dir():
+    if (path / MANIFEST).exists() or not path.is_dir():
         return [validate_run(path, data_dir=data_dir, portable=portable)]
     runs = find_runs(path)
     if not runs:

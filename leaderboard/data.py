@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.paths import data_root, safe_join
+from fdrbench.paths import data_root
+from fdrbench.pathsafe import safe_join
 from fdrbench.record import Record
 from fdrbench.results import RunDir
 from fdrbench.store import prediction_files

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from fdrbench.pathsafe import join_names
 from fdrbench.protocols import Protocol
 from fdrbench.tasks.ddvqa_release import FRAME_INDEX, FRAME_SUFFIXES, KeyEntry, iter_annotations, question_part
 from fdrbench.tasks.loading import DatasetTask, as_choice, read_json, relative_to
@@ -79,10 +80,14 @@ class DDVQA(DatasetTask):
         return data.get("frames", {}) if isinstance(data, dict) else {}
 
     def frame_path(self, frames: Path, key: str, qid: str) -> Path:
-        for candidate in [frames / key / f"{qid}{s}" for s in FRAME_SUFFIXES] + [frames / f"{key}{s}" for s in FRAME_SUFFIXES]:
+        """The prepared frame of one question (``frames/<key>/<qid>.<ext>``, else ``frames/<key>.<ext>``),
+        kept inside the frames folder: a frame that is a link out of it is refused."""
+        candidates = [(key, f"{qid}{s}") for s in FRAME_SUFFIXES] + [(f"{key}{s}",) for s in FRAME_SUFFIXES]
+        for names in candidates:
+            candidate = frames.joinpath(*names)
             if candidate.is_file():
-                return candidate
-        return frames / key / f"{qid}.png"
+                return join_names(frames, *names, what="frame name", record=f"{key}/{qid}")
+        return join_names(frames, key, f"{qid}.png", what="frame name", record=f"{key}/{qid}")
 
     def key_samples(self, entry: KeyEntry, mode: str, frames: Path, index: dict, data_dir: Path) -> Iterator[Sample]:
         key, label, method, qa, path = entry.key, entry.label, entry.method, entry.qa, entry.path

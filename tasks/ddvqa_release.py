@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import DataError
+from fdrbench.pathsafe import check_name
 from fdrbench.tasks.loading import LoadReport, SplitNotFound, expect, expect_str, first_existing, read_json
 from fdrbench.types import FAKE, REAL
 
@@ -65,6 +66,7 @@ def read_qa(value: object, path: Path, key: str) -> dict[str, dict]:
     for qid in sorted(value, key=lambda q: (not q.isdigit(), int(q) if q.isdigit() else 0, q)):
         qa = value[qid]
         record = f"{key}/{qid}"
+        check_name(qid, "question id", path, record)  # it names the frame file <key>/<qid>.<ext>
         expect(isinstance(qa, dict), "expected {'question': str, 'answer': [str, ...]}", path, record)
         question = expect_str(qa.get("question"), "'question'", path, record)
         answers = qa.get("answer")
@@ -103,5 +105,6 @@ def iter_annotations(data_dir: Path, split: str, report: LoadReport) -> Iterator
         data = read_json(path)
         expect(isinstance(data, dict), f"expected a JSON object of key -> questions, got {type(data).__name__}", path, None)
         for key in sorted(data):
+            check_name(key, "key", path, key)  # it names the frames folder <key>/
             label, method = key_label(key, folder, path)
             yield KeyEntry(key, label, method, read_qa(data[key], path, key), path)

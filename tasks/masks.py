@@ -15,6 +15,7 @@ from typing import Literal
 
 from fdrbench.errors import DataError
 from fdrbench.tasks.parquet import ParquetCell
+from fdrbench.types import decode_image
 
 Rule = Literal["eq255", "gt127"]
 
@@ -29,13 +30,13 @@ def binarise(gray, rule: Rule):
 
 def image_size(path: Path, record: str) -> tuple[int, int]:
     """(width, height) from the image header, without decoding the pixels."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     try:
         with Image.open(path) as handle:
             return handle.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"not a readable image ({exc})", path=path, record=record) from exc
+    except Exception as exc:  # a hostile header can make the parser raise any type
+        raise DataError(f"not a readable image ({type(exc).__name__}: {exc})", path=path, record=record) from exc
 
 
 @dataclass(frozen=True)
@@ -54,18 +55,14 @@ class BinaryMask:
     image_path: str | None = None
 
     def __call__(self):
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image
 
         if self.cell is not None:
             gray = self.cell.open().convert("L")
         else:
             if self.path is None or not Path(self.path).is_file():
                 raise DataError("mask file not found", path=self.path, record=self.record)
-            try:
-                with Image.open(self.path) as handle:
-                    gray = handle.convert("L")
-            except (UnidentifiedImageError, OSError) as exc:
-                raise DataError(f"not a readable mask image ({exc})", path=self.path, record=self.record) from exc
+            gray = decode_image(self.path, "mask image", self.path, self.record).convert("L")
         target = self.size
         if target is None and self.image_path is not None:
             target = image_size(Path(self.image_path), self.record)

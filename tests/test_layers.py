@@ -10,7 +10,7 @@ are resolved against the importing module.
 The rules (docs/architecture.md explains each):
 
 1. no cycle among modules;
-2. ``fdrbench.metrics`` imports nothing of fdrbench above it (only the base: errors, types, paths, progress);
+2. ``fdrbench.metrics`` imports nothing of fdrbench above it (only the base: errors, types, paths, pathsafe, redact, progress);
 3. the engine (``fdrbench`` minus the mapped ``adapters``, ``tasks`` and ``leaderboard``) reaches
    them only through the registry, except the commands on :data:`ENGINE_STARTS`;
 4. ``fdrbench.tasks`` never imports ``fdrbench.adapters``;
@@ -32,7 +32,7 @@ ROOTS = {
     "fdrbench.leaderboard": REPO / "leaderboard",
 }
 MAPPED = ("fdrbench.adapters", "fdrbench.tasks", "fdrbench.leaderboard")
-BASE = {"fdrbench.errors", "fdrbench.types", "fdrbench.paths", "fdrbench.progress"}
+BASE = {"fdrbench.errors", "fdrbench.types", "fdrbench.paths", "fdrbench.pathsafe", "fdrbench.redact", "fdrbench.progress"}
 #: engine modules allowed to import a mapped package, and why: the commands that start them
 ENGINE_STARTS = {
     ("fdrbench.cli.evaluation", "fdrbench.adapters.baselines.demo"): "`fdrbench demo` runs the baseline on the demo benchmark",

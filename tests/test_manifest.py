@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fdrbench.fingerprints import fingerprint_samples, fingerprint_truths
 from fdrbench.record import Truth
-from fdrbench.sanitise import scrub
+from fdrbench.redact import scrub_settings as scrub
 from fdrbench.types import Reference, Sample
 
 

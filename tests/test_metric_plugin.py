@@ -60,7 +60,9 @@ class PluginDemo(DemoTask):
 def demo_run(demo_root, tmp_path) -> RunConfig:
     """A small run of the toy detector on the plugin task."""
     model = f"{HELPERS / 'toy_adapters.py'}:HashDetector"
-    return RunConfig(model=model, task="plugin_demo", data_dir=demo_root, limit=24, out=tmp_path / "results", n_boot=20, show_progress=False)
+    return RunConfig(
+        model=model, task="plugin_demo", data_dir=demo_root, limit=24, out=tmp_path / "results", n_boot=20, show_progress=False
+    )
 
 
 @pytest.fixture

@@ -108,40 +108,47 @@ def default_train_out(cls: type, adapter: str, task_name: str) -> Path:
     return Path(own(task_name)) if callable(own) else Path("checkpoints") / adapter / task_name
 
 
-class _Adapted(Detector):
-    """Any object with ``predict(batch)``, given the declared defaults for every other hook."""
+class PlainDetector(Detector):
+    """Any object with ``predict(batch)`` used as a detector: what it lacks takes the defaults.
+
+    ``name`` defaults to its class name, ``describe()`` to ``{"name": ...}``, ``identity()`` to
+    ``{}``, ``setup(ctx)`` and ``close()`` to doing nothing, ``loads_images`` to False and
+    ``uses_device`` to True; each method the object does define is called instead.
+    """
 
     def __init__(self, inner: Any):
         self.inner = inner
-        self.name = str(getattr(inner, "name", "") or "")
+        self.name = str(getattr(inner, "name", "") or type(inner).__name__)
         self.loads_images = bool(getattr(inner, "loads_images", False))
         self.uses_device = bool(getattr(inner, "uses_device", True))
 
+    def _method(self, name: str) -> Any:
+        method = getattr(self.inner, name, None)
+        return method if callable(method) else None
+
     def setup(self, ctx: RunContext) -> None:
-        super().setup(ctx)
-        if callable(getattr(self.inner, "setup", None)):
+        self.ctx = ctx
+        if self._method("setup"):
             self.inner.setup(ctx)
 
     def predict(self, batch: list[Sample]) -> list[Prediction]:
         return self.inner.predict(batch)
 
     def describe(self) -> dict:
-        own = getattr(self.inner, "describe", None)
-        return own() if callable(own) else super().describe()
+        return self.inner.describe() if self._method("describe") else {"name": self.name}
 
     def identity(self, task: Task) -> dict[str, Any]:
-        own = getattr(self.inner, "identity", None)
-        return own(task) if callable(own) else super().identity(task)
+        return self.inner.identity(task) if self._method("identity") else {}
 
     def close(self) -> None:
-        if callable(getattr(self.inner, "close", None)):
+        if self._method("close"):
             self.inner.close()
 
 
-def as_detector(obj: Any, what: str = "the adapter") -> Detector:
-    """``obj`` as a :class:`Detector`: itself, or wrapped with the defaults when it only has ``predict``."""
+def as_detector(obj: Any, what: str = "adapter") -> Detector:
+    """``obj`` as a :class:`Detector`: itself if it is one, else wrapped if it has ``predict(batch)``."""
     if isinstance(obj, Detector):
         return obj
     if not callable(getattr(obj, "predict", None)):
-        raise FdrbenchError(f"{what} is not a detector: it needs a predict(batch) method")
-    return _Adapted(obj)
+        raise FdrbenchError(f"{what} is not a detector: it has no predict(batch) method (see the Detector interface)")
+    return PlainDetector(obj)

@@ -82,6 +82,10 @@ class Task(ABC):
         """Names accepted as ``--task-arg name=value`` (and checked when a stored run's task is re-made)."""
         return ()
 
+    #: options that name something on the user's machine or network (a model folder, a Hub dataset):
+    #: recorded in a run, but never taken from a stored run when its task is re-created
+    local_options: tuple[str, ...] = ()
+
     def protocols(self) -> dict[str, Protocol]:
         """Scoring presets; ``strict`` always, ``paper`` where the task's paper defines one."""
         return {"strict": strict_protocol(self.label_space, self.has_reference_text, self.has_masks)}

@@ -19,15 +19,18 @@ app = typer.Typer(
 
 
 def _err(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    from fdrbench.redact import redact_text
+
+    typer.secho(f"error: {redact_text(message)}", fg=typer.colors.RED, err=True)
 
 
 def handle_errors(fn: Callable) -> Callable:
-    """Turn fdrbench's own errors into a message and an exit code instead of a traceback."""
+    """Turn fdrbench's own errors, and the system's (a full disk, a read-only folder), into a
+    message and an exit code instead of a traceback; every message has its secrets blanked."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from fdrbench.errors import FdrbenchError, RunAborted
+        from fdrbench.errors import FdrbenchError, RunAborted, os_error_text
 
         try:
             return fn(*args, **kwargs)
@@ -36,6 +39,9 @@ def handle_errors(fn: Callable) -> Callable:
             raise typer.Exit(3) from exc
         except FdrbenchError as exc:
             _err(str(exc))
+            raise typer.Exit(2) from exc
+        except OSError as exc:
+            _err(os_error_text(exc))
             raise typer.Exit(2) from exc
         except KeyboardInterrupt as exc:
             _err("interrupted; finished batches are saved - re-run the same command to resume")

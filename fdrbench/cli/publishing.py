@@ -28,7 +28,9 @@ def judge(
     json_mode: bool = typer.Option(True, help="Ask for a JSON object response format."),
     images: bool = typer.Option(True, help="Show the judge the image (and region crops) when the rubric uses them."),
     image_max_side: int | None = typer.Option(None, help="Downscale images sent to the judge to this longer side."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder for the images; default as recorded in the run."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", "-d", help="Dataset folder for the images; default $FDRBENCH_DATA/<task> (never a folder a run records)."
+    ),
     price_in: float | None = typer.Option(None, help="USD per million prompt tokens, for the cost ledger."),
     price_out: float | None = typer.Option(None, help="USD per million completion tokens, for the cost ledger."),
     timeout_s: float = typer.Option(120.0, help="Seconds before a request times out (then it is retried)."),

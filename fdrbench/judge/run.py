@@ -25,7 +25,7 @@ from fdrbench.judge.store import answer_key, judged_text, judgements_path, load_
 from fdrbench.manifest import now_iso
 from fdrbench.progress import progress_bar
 from fdrbench.record import Record
-from fdrbench.results import Manifest, RunDir
+from fdrbench.results import JudgeInfo, Manifest, RunDir
 from fdrbench.store import PredictionWriter
 
 
@@ -169,10 +169,10 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _samples_by_id(manifest: Manifest, task: Task, data_dir: Path | None) -> dict:
-    info = manifest.task_info
-    folder = data_dir or (Path(info.data_dir) if info.data_dir else None)
+    """The run's samples, read from ``--data-dir`` or the task's default data folder. The folder a
+    stored run records is never used: a results folder must not choose what is read and sent."""
     try:
-        return {s.id: s for s in task.load(folder, info.split)}
+        return {s.id: s for s in task.load(data_dir, manifest.task_info.split)}
     except FdrbenchError as exc:
         raise FdrbenchError(
             f"the rubric shows the judge the images, which are read from the task's data: {exc}\n  hint: pass --data-dir, or --no-images"
@@ -200,7 +200,7 @@ def _ledger(judgements: dict[str, dict], settings: JudgeSettings) -> dict:
 
 def _check_config(run_dir: Path, manifest: Manifest, config: dict, settings: JudgeSettings) -> None:
     path = judgements_path(run_dir)
-    previous = (manifest.judge or {}).get("config_hash")
+    previous = manifest.judge.config_hash if manifest.judge is not None else None
     if not path.is_file() or previous in (None, config_hash(config)):
         return
     if not settings.restart:
@@ -225,50 +225,46 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
     rubric = choose_rubric(settings.rubric, task, records)
     config = settings.judge_config(rubric)
     _check_config(run_dir, manifest, config, settings)
-    previous = load_judgements(run_dir)
-    todo = [record for sid, record in sorted(records.items()) if _needs_judging(record, previous.get(sid))]
-    samples = _samples_by_id(manifest, task, settings.data_dir) if todo and settings.images and rubric.uses.get("image") else {}
-    client = ChatClient(settings.client)
     started, t0 = now_iso(), time.perf_counter()
+    # the lock comes first: a second judge of the same run stops here instead of judging the same samples
+    with PredictionWriter(judgements_path(run_dir)) as writer:
+        previous = load_judgements(run_dir)
+        todo = [record for sid, record in sorted(records.items()) if _needs_judging(record, previous.get(sid))]
+        samples = _samples_by_id(manifest, task, settings.data_dir) if todo and settings.images and rubric.uses.get("image") else {}
+        client = ChatClient(settings.client)
 
-    def grade(record: Record) -> dict:
-        sample = samples.get(record.sample_id)
-        image = None
-        if sample is not None:
-            try:
-                image = sample.load_image()
-            except Exception:  # an unreadable image is graded from the text, as if none were given
-                image = None
-            finally:
-                sample.release_image()
-        retry = previous.get(record.sample_id, {}).get("status") == "missing"
-        return judge_one(client, rubric, record, image, settings, use_cache=not retry)
+        def grade(record: Record) -> dict:
+            sample = samples.get(record.sample_id)
+            image = None
+            if sample is not None:
+                try:
+                    image = sample.load_image()
+                except Exception:  # an unreadable image is graded from the text, as if none were given
+                    image = None
+                finally:
+                    sample.release_image()
+            retry = previous.get(record.sample_id, {}).get("status") == "missing"
+            return judge_one(client, rubric, record, image, settings, use_cache=not retry)
 
-    try:
-        with (
-            PredictionWriter(judgements_path(run_dir)) as writer,
-            progress_bar(len(todo), f"judging {run_dir.name}", unit="sample", enabled=settings.show_progress) as bar,
-            ThreadPoolExecutor(max_workers=settings.client.concurrency, thread_name_prefix="fdrbench-judge") as pool,
-        ):
-            for chunk in _chunks(todo, settings.client.concurrency * 4):
-                writer.write(list(pool.map(grade, chunk)))
-                bar.advance(len(chunk))
-    finally:
-        client.close()
+        try:
+            with (
+                progress_bar(len(todo), f"judging {run_dir.name}", unit="sample", enabled=settings.show_progress) as bar,
+                ThreadPoolExecutor(max_workers=settings.client.concurrency, thread_name_prefix="fdrbench-judge") as pool,
+            ):
+                for chunk in _chunks(todo, settings.client.concurrency * 4):
+                    writer.write(list(pool.map(grade, chunk)))
+                    bar.advance(len(chunk))
+        finally:
+            client.close()
     judgements = load_judgements(run_dir)
     ledger = _ledger(judgements, settings)
-    section = manifest.judge or {}
     sessions = [
-        *section.get("sessions", []),
+        *(manifest.judge.sessions if manifest.judge is not None else []),
         {"started": started, "ended": now_iso(), "n_judged": len(todo), "wall_s": round(time.perf_counter() - t0, 3)},
     ]
-    manifest.judge = {
-        **config,
-        "config_hash": config_hash(config),
-        "client": settings.client.describe(),
-        "ledger": ledger,
-        "sessions": sessions,
-    }
+    manifest.judge = JudgeInfo(
+        **config, config_hash=config_hash(config), client=settings.client.describe(), ledger=ledger, sessions=sessions
+    )
     run.write_manifest(manifest)
     score_run_dir(run_dir)
     return JudgeSummary(run_dir, rubric.ref, ledger["counts"], ledger)

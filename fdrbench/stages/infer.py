@@ -16,12 +16,12 @@ from fdrbench.errors import FdrbenchError, RunAborted
 from fdrbench.manifest import adapter_account, new_manifest, now_iso
 from fdrbench.paths import cache_root
 from fdrbench.progress import progress_bar
+from fdrbench.redact import scrub_settings as scrub
 from fdrbench.registry import ADAPTERS, TASKS
 from fdrbench.resolve import RunPlan, budget
 from fdrbench.results import Manifest, RunDir
 from fdrbench.runner import InferStats, infer, shard
-from fdrbench.sanitise import scrub
-from fdrbench.store import PredictionWriter, completed_ids, predictions_path
+from fdrbench.store import PredictionWriter, completed_ids
 
 
 @dataclass
@@ -53,6 +53,7 @@ def open_manifest(p: RunPlan) -> Manifest:
             manifest = new_manifest(
                 task=p.task,
                 task_target=TASKS.target(c.task),
+                registered=TASKS.registered(c.task) is not None,
                 detector=p.detector,
                 model=p.label,
                 adapter=(c.model, ADAPTERS.target(c.model), scrub(c.model_args)),
@@ -78,8 +79,9 @@ def open_manifest(p: RunPlan) -> Manifest:
     return manifest if p.info.is_main else run.manifest()
 
 
-def infer_missing(p: RunPlan, manifest: Manifest) -> Inferred:
-    """Predict this rank's samples that are not finished yet; raises RunAborted past the budget."""
+def infer_missing(p: RunPlan, manifest: Manifest, writer: PredictionWriter) -> Inferred:
+    """Predict this rank's samples that are not finished yet, appending to ``writer`` (whose lock the
+    caller took before anything was read); raises RunAborted past the budget."""
     run = RunDir(p.run_dir)
     started = time.perf_counter()
     done = completed_ids(p.run_dir, retry_failed=p.config.retry_failed)
@@ -103,11 +105,8 @@ def infer_missing(p: RunPlan, manifest: Manifest) -> Inferred:
             manifest.adapter.describe, manifest.prompt, manifest.prompt_sha256 = adapter_account(p.detector, p.task)
             run.write_manifest(manifest)
         try:
-            with (
-                PredictionWriter(predictions_path(p.run_dir, p.info.rank, p.info.world_size)) as writer,
-                progress_bar(len(mine), f"{p.label} on {p.task.name}", enabled=p.config.show_progress and p.info.is_main) as bar,
-            ):
-                stats = infer(p.detector, mine, writer, p.config.batch_size, failure_budget, bar)
+            with progress_bar(len(mine), f"{p.label} on {p.task.name}", enabled=p.config.show_progress and p.info.is_main) as bar:
+                stats = infer(p.detector, mine, writer, p.config.batch_size, failure_budget, bar, p.task.label_space)
         except RunAborted as exc:
             if p.info.is_main:
                 manifest.updated, manifest.abort_reason = now_iso(), str(exc)
