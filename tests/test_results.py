@@ -34,7 +34,7 @@ def test_the_three_files_round_trip(stored):
 
 
 def test_errors_name_file_line_and_field(stored, tmp_path):
-    with pytest.raises(ResultsError, match=r"predictions.jsonl line 9: field 'truth.group\[...\]': expected str, got int"):
+    with pytest.raises(ResultsError, match=r"predictions.jsonl line 9: field 'truth.group.generator': expected str, got int"):
         Record.from_json(b'{"sample_id": "x", "truth": {"label": 1, "group": {"generator": 3}}}', where="predictions.jsonl line 9")
     with pytest.raises(
         ResultsError, match=r"line 2 \(sample 'x'\): p_fake must be in \[0, 1\], got 1.5; truth.cls 'tampered' disagrees with truth.label 0"
@@ -70,15 +70,15 @@ def test_the_task_comes_from_a_registered_name_only(stored, tmp_path):
         run.manifest_path.write_text(json.dumps(data))
 
     rewrite(task="tests/helpers/toy_adapters.py:HashDetector")
-    with pytest.raises(ResultsError, match="is not a registered task"):
+    with pytest.raises(ResultsError, match="a stored run must name a registered task"):
         run.task()
     rewrite(task="os:system")
-    with pytest.raises(ResultsError, match="'os:system' is not a registered task"):
+    with pytest.raises(ResultsError, match="unknown task 'os:system': a stored run must name a registered task"):
         run.task()
     rewrite(task_info__options={"skip_missing": True, "__class__": "x"})
     with pytest.raises(
         ResultsError,
-        match=r"task_info.options \['__class__'\] are not options of task 'demo' \(it accepts \['clip_path', 'skip_missing', 'unannotated'\]\)",
+        match=r"task 'demo' declares no option\(s\) \['__class__'\]; it accepts \['clip_path', 'skip_missing', 'unannotated'\]",
     ):
         run.task()
     assert [r.path for r in find_runs(tmp_path)] == [copy]

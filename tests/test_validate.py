@@ -242,7 +242,10 @@ def test_unknown_task_is_reported(tmp_path, good_run):
     edit_json(dest / SCORES, rename)
     report = validate_run(dest)
     (message,) = problems(report, "task")
-    assert message.startswith("cannot load task 'nosuchtask':") and "task 'nosuchtask' is not a registered task" in message
+    assert (
+        message.startswith("cannot load task 'nosuchtask':")
+        and "unknown task 'nosuchtask': a stored run must name a registered task" in message
+    )
     assert report.skipped["rescore"] == "the task cannot be loaded"
 
 

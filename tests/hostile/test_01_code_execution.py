@@ -23,6 +23,7 @@ def stored(task: str, options: dict) -> SimpleNamespace:
     """The parts of a stored manifest the task is re-created from."""
     return SimpleNamespace(task=task, task_info=SimpleNamespace(options=options, target=None, registered=None))
 
+
 EVIL = """
 from pathlib import Path
 Path({marker!r}).write_text("imported")
