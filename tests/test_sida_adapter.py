@@ -92,7 +92,8 @@ def test_teacher_forced_gives_probabilities_and_masks_at_image_size(tampered, da
     assert described["teacher_forced_answer"] == "[CLS] The image is tampered [SEG]"
     assert described["config"]["out_dim"] == 16 and described["weights_fingerprint"]
     half = ready(SidaDetector(weights=str(tampered.folder), sam=str(tampered.sam), dtype="bfloat16"), tampered)
-    assert half.describe()["dtype"] == "bfloat16"
+    assert half.describe()["dtype"] == "bfloat16" and half.describe()["dtype_requested"] == "bfloat16"
+    assert "float16 on GPU" in half.describe()["dtype_auto"]
     for full, reduced in zip(predictions, half.predict(batch), strict=True):
         assert reduced.cls == full.cls and reduced.mask["size"] == full.mask["size"]
         assert reduced.class_probs["tampered"] == pytest.approx(full.class_probs["tampered"], abs=1e-2)

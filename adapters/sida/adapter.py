@@ -24,6 +24,7 @@ from typing import Any
 
 from fdrbench.adapters.sida import prompts
 from fdrbench.adapters.sida.config import CLASS_NAMES, TAMPERED
+from fdrbench.adapters.sida.loader import AUTO_DTYPE_RULE
 from fdrbench.detector import Detector, RunContext
 from fdrbench.errors import FdrbenchError
 from fdrbench.task import Task
@@ -140,6 +141,8 @@ class SidaDetector(Detector):
             "mask_from": self.mask_from if self.mode == "teacher_forced" else "predicted",
             "mask_rule": "first [SEG] mask, logit > 0, at the image's size",
             "dtype": str(loaded.model.dtype).removeprefix("torch.") if loaded else self.dtype,
+            "dtype_requested": self.dtype,
+            "dtype_auto": AUTO_DTYPE_RULE,
         }
         if self.mode == "teacher_forced":
             out["teacher_forced_answer"] = prompts.ANSWERS["tampered"]

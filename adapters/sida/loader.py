@@ -18,6 +18,8 @@ from fdrbench.adapters.sida.weights import KeyMap, KeyReport, checkpoint_keys, i
 from fdrbench.errors import FdrbenchError
 
 DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16", "float32": "float32", "fp32": "float32"}
+#: what ``dtype=auto`` means, recorded in the manifest
+AUTO_DTYPE_RULE = "float16 on GPU (test.py's default precision, with which SID-Set was scored), float32 on CPU"
 
 
 def resolve_folder(spec: str | Path, what: str) -> Path:
@@ -38,11 +40,11 @@ def resolve_folder(spec: str | Path, what: str) -> Path:
 
 
 def torch_dtype(name: str, device: str):
-    """``auto`` -> bfloat16 on CUDA (as the authors' chat scripts), float32 elsewhere."""
+    """``auto`` -> float16 on CUDA (the authors' ``test.py``), float32 elsewhere."""
     import torch
 
     if name == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+        return torch.float16 if device.startswith("cuda") else torch.float32
     if name not in DTYPES:
         raise FdrbenchError(f"dtype must be auto, bfloat16, float16 or float32, got {name!r}")
     return getattr(torch, DTYPES[name])
