@@ -99,6 +99,38 @@ def test_teacher_forced_gives_probabilities_and_masks_at_image_size(tampered, da
         assert reduced.class_probs["tampered"] == pytest.approx(full.class_probs["tampered"], abs=1e-2)
 
 
+def test_images_are_turned_upright_by_exif_as_opencv_reads_them(tampered, tmp_path):
+    from fdrbench.types import Sample
+
+    # 40 x 20 stored pixels whose EXIF orientation 6 says: turn 90 degrees clockwise to display
+    pixels = np.zeros((20, 40, 3), dtype=np.uint8)
+    pixels[:, :10] = (250, 30, 30)
+    pixels[:5] = (20, 200, 40)
+    stored = Image.fromarray(pixels)
+    exif = stored.getexif()
+    exif[0x0112] = 6
+    rotated_path = tmp_path / "rotated.jpg"
+    stored.save(rotated_path, exif=exif, quality=95)
+    with Image.open(rotated_path) as handle:
+        decoded = np.asarray(handle.convert("RGB"))
+    upright_path = tmp_path / "upright.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(decoded, k=-1))).save(upright_path)
+
+    def sample(name, path):
+        return Sample(id=name, label=1, cls="tampered", image=path)
+
+    detector = ready(SidaDetector(weights=str(tampered.folder), sam=str(tampered.sam)), tampered)
+    rotated, upright = detector.predict([sample("r", rotated_path), sample("u", upright_path)])
+    assert rotated.mask["size"] == [40, 20] == upright.mask["size"]
+    assert rotated.mask == upright.mask
+    assert "OpenCV" in detector.describe()["exif_orientation"]
+    ignoring = ready(SidaDetector(weights=str(tampered.folder), sam=str(tampered.sam), exif="ignore"), tampered)
+    (as_stored,) = ignoring.predict([sample("r", rotated_path)])
+    assert as_stored.mask["size"] == [20, 40]
+    with pytest.raises(FdrbenchError, match="exif must be apply or ignore"):
+        SidaDetector(exif="rotate")
+
+
 def test_binary_benchmarks_read_the_binary_view(tampered, demo_root, tmp_path):
     from fdrbench.pipeline import RunConfig, run
 
