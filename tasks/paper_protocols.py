@@ -140,12 +140,16 @@ def loki_paper(category_key: str = "category", asks_fake: Callable[[dict], bool]
 
 THREE_WAY_METRICS = (*TERNARY_METRICS, "failure_rate", *LOCALIZATION_METRICS)
 SIDSET_DESCRIPTION = (
-    "SIDA's evaluation on SID-Set: three-way class (from the stated class where the output says one), "
-    "per-class accuracy (= recall) and one-vs-rest F1, overall accuracy as the mean class accuracy "
-    "(macro_recall) and overall F1 as their macro mean; localization on every ground-truth tampered image "
-    "whatever its predicted class, masks compared at longest side 1024, both per-image (giou) and cumulative "
-    "(ciou) IoU. Unparsed outputs are wrong."
+    "SIDA's evaluation on SID-Set: three-way class from SIDA's class head whenever the prediction has one "
+    "(extra.class_source = head, in either mode), otherwise the class the output states; per-class accuracy "
+    "(= recall) and one-vs-rest F1, 0 for a class with an empty denominator (test.py's zero division), overall "
+    "accuracy as the mean class accuracy (macro_recall) and overall F1 as their macro mean over the three "
+    "classes; localization on every ground-truth tampered image whatever its predicted class, masks compared "
+    "at longest side 1024 (ground truth resized there before keeping 255), both per-image (giou) and "
+    "cumulative (ciou) IoU. Unparsed outputs are wrong."
 )
+#: ``Prediction.extra`` key naming where a three-way class came from (``head`` or ``text``)
+CLASS_SOURCE = "class_source"
 SOFAKE_DESCRIPTION = (
     "So-Fake's evaluation: class from <answer>CLASS[,(x1,y1),(x2,y2)]</answer>, detection accuracy and F1, "
     "per-class figures and macro F1, localization F1 and both IoU variants (the paper leaves per-image vs "
@@ -166,14 +170,27 @@ def _class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[P
     return reparse
 
 
+def sida_reparse() -> Callable[[Prediction], Prediction]:
+    """SIDA's class head decides when it gave the class; text-only predictions are re-read."""
+    from_text = _class_reparse(verdicts.sida_class, "sida_class")
+
+    def reparse(pred: Prediction) -> Prediction:
+        if (pred.extra or {}).get(CLASS_SOURCE) == "head" and pred.cls is not None:
+            return pred
+        return from_text(pred)
+
+    reparse.__qualname__ = "sida_class_head_else_text"
+    return reparse
+
+
 def sidset_paper(mask_size: int | None = 1024) -> Protocol:
     """SID-Set paper protocol (SIDA's ``test.py`` metrics and the paper's table arithmetic)."""
     return Protocol(
         "paper",
         SIDSET_DESCRIPTION,
         metrics=THREE_WAY_METRICS,
-        reparse=_class_reparse(verdicts.sida_class, "sida_class"),
-        options={"mask_size": mask_size},
+        reparse=sida_reparse(),
+        options={"mask_size": mask_size, "zero_division": 0},
     )
 
 

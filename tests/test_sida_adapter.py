@@ -87,7 +87,7 @@ def test_teacher_forced_gives_probabilities_and_masks_at_image_size(tampered, da
         assert pred.mask["size"] == image_size(sample)
         assert decode_mask(pred.mask).shape == tuple(image_size(sample))
         assert pred.explanation == prompts.CANNED["tampered"] and pred.raw_output is None
-        assert pred.extra["cls_logits"] == [0.0, 0.0, 20.0]
+        assert pred.extra["cls_logits"] == [0.0, 0.0, 20.0] and pred.extra["class_source"] == "head"
     described = detector.describe()
     assert described["teacher_forced_answer"] == "[CLS] The image is tampered [SEG]"
     assert described["config"]["out_dim"] == 16 and described["weights_fingerprint"]
@@ -163,6 +163,7 @@ def test_generation_reads_class_mask_and_explanation_from_the_answer(tampered, d
     assert pred.explanation == "edges look blurred"
     assert pred.cls == "tampered" and pred.n_tokens == 11 and pred.mask["size"] == image_size(sample)
     assert pred.extra["head_cls"] == "tampered" and pred.extra["text_cls"] == "tampered"
+    assert pred.extra["class_source"] == "head"  # the paper protocol keeps it over the text
     assert pred.extra["n_cls"] == 1 and pred.extra["n_seg"] == 1
     assert detector.describe()["generation"] == {"do_sample": False, "num_beams": 1, "max_new_tokens": 20}
     short = ready(SidaDescriptionDetector(weights=str(tampered.folder), sam=str(tampered.sam), max_new_tokens=3), tampered)
@@ -196,6 +197,7 @@ def test_an_answer_without_cls_is_a_parse_failure_unless_read_as_text(tmp_path, 
     texts = ready(SidaDescriptionDetector(weights=str(checkpoint.folder), sam=str(checkpoint.sam), class_from="text"), checkpoint)
     (pred,) = texts.predict(samples(data)[:1])
     assert pred.cls == "real" and pred.label == 0 and pred.parse_ok and pred.p_fake is None
+    assert pred.extra["class_source"] == "text"
 
 
 def test_description_text_is_read_as_the_chat_script_prints_it():

@@ -224,7 +224,7 @@ class SidaDetector(Detector):
                     explanation=prompts.CANNED[name] if self.variant == "sida" else None,
                     mask=masks.get(b),
                     latency_s=per_sample,
-                    extra={"mode": self.mode, "cls_logits": readout.decision_logits.float().tolist()},
+                    extra={"mode": self.mode, "class_source": "head", "cls_logits": readout.decision_logits.float().tolist()},
                 )
             )
         return out
@@ -273,6 +273,7 @@ class SidaDetector(Detector):
             n_tokens=int(new.shape[1]),
             extra={
                 "mode": self.mode,
+                "class_source": self.class_from if cls is not None else None,
                 "head_cls": head_cls,
                 "text_cls": text_cls,
                 "n_cls": 0 if readout.cls_logits is None else len(readout.cls_logits),
