@@ -22,8 +22,10 @@ from fdrbench.types import Prediction, label_of_class
 MMFR_DESCRIPTION = (
     "FakeReasoning's evaluation on MMFR: the verdict is 'This image is fake.' / 'This image is real.' inside "
     "<CONCLUSION> and a <REASONING> tag must exist, otherwise the sample is a failure and left out of every "
-    "metric but failure_rate; the explanation is the REASONING content; BLEU-1 on whitespace tokens without "
-    "smoothing, ROUGE-L F-measure with stemming, CSS = cosine of CLIP text embeddings truncated at 77 tokens; "
+    "metric but failure_rate; the explanation is the REASONING content, an empty one included (BLEU and "
+    "ROUGE 0, CSS the cosine with the empty string's embedding); a sample whose attributes are all null "
+    "has the empty reference and counts in the text means; BLEU-1 on whitespace tokens without smoothing, "
+    "ROUGE-L F-measure with stemming, CSS = cosine of CLIP text embeddings truncated at 77 tokens; "
     "DM / GAN / AVG are plain means of the generator sets."
 )
 
@@ -52,6 +54,7 @@ def mmfr_paper(clip_path: str | None = None) -> Protocol:
             "css_encoder": "clip",
             "css_model": clip_path,
             "css_max_tokens": 77,
+            "score_empty_text": True,
         },
     )
 
