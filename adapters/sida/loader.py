@@ -78,7 +78,6 @@ def load(
 ) -> Loaded:
     """Read ``config.json``, the tokenizer and every tensor of a SIDA checkpoint into :class:`SidaModel`."""
     from accelerate import init_empty_weights
-    from transformers import AutoTokenizer
 
     from fdrbench.adapters.sida.modeling import SidaModel
 
@@ -112,8 +111,20 @@ def load(
         raise FdrbenchError(f"{folder}: the weights do not fit the sizes in its config.json: {exc}") from exc
     model.to(device)
     model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    return Loaded(model, tokenizer, config, clip_folder, report, folder)
+    return Loaded(model, load_tokenizer(folder), config, clip_folder, report, folder)
+
+
+def load_tokenizer(folder: Path):
+    """The checkpoint's tokenizer: a SentencePiece LLaMA folder as transformers 4.31's slow tokenizer
+    (the authors' ``use_fast=False``) read it, since transformers 5 would pick a generic backend for a
+    ``llava`` config that drops the ``▁`` before the first word; anything else as ``AutoTokenizer`` loads it."""
+    from transformers import AutoTokenizer
+
+    from fdrbench.backends.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
+
+    if is_sentencepiece_llama(folder):
+        return sentencepiece_tokenizer(folder)
+    return AutoTokenizer.from_pretrained(str(folder))
 
 
 def _clip_config(clip_folder: Path | None):

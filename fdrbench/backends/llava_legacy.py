@@ -18,9 +18,9 @@ from the 4.45.2 its authors ran:
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from fdrbench.backends.llama_tokenizers import saved_pipeline_tokenizer
 from fdrbench.errors import FdrbenchError
 
 #: vision towers that prepend a CLS token to their patch features
@@ -61,21 +61,6 @@ def fill_image_token_settings(processor: Any, model_config: Any, source: str, re
     return filled
 
 
-def saved_tokenizer(source: str, revision: str | None) -> Any | None:
-    """The tokenizer exactly as its ``tokenizer.json`` was saved, or None when the source has none."""
-    from transformers import PreTrainedTokenizerFast
-
-    folder = Path(source).expanduser()
-    if folder.is_dir() and not (folder / "tokenizer.json").is_file():
-        return None
-    try:
-        return PreTrainedTokenizerFast.from_pretrained(source, revision=revision)
-    except (OSError, ValueError) as exc:
-        if folder.is_dir():
-            raise FdrbenchError(f"cannot read {folder / 'tokenizer.json'}: {exc}") from exc
-        return None  # a hub processor without tokenizer.json keeps its class's tokenizer
-
-
 def pil_image_processor(source: str, revision: str | None) -> Any:
     """The folder's image processor with the PIL backend, whether or not torchvision is installed."""
     from transformers import AutoImageProcessor
@@ -89,7 +74,7 @@ def pil_image_processor(source: str, revision: str | None) -> Any:
 def as_in_transformers_4_45(processor: Any, model_config: Any, source: str, revision: str | None) -> dict[str, Any]:
     """Make a LLaVA processor behave as 4.45 read the same folder; returns the record for ``describe()``."""
     record: dict[str, Any] = {"filled_from_model_config": fill_image_token_settings(processor, model_config, source, revision)}
-    tokenizer = saved_tokenizer(source, revision)
+    tokenizer = saved_pipeline_tokenizer(source, revision)
     if tokenizer is not None:
         replaced = type(processor.tokenizer).__name__
         tokenizer.padding_side = processor.tokenizer.padding_side
