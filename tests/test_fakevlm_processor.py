@@ -12,21 +12,12 @@ from PIL import Image
 
 from fdrbench.adapters.fakevlm import PROMPT, FakeVLMDetector
 from fdrbench.detector import RunContext
-from fdrbench.task import Task
 from fdrbench.types import Sample
 
-from .helpers.llava_era import STYLES, saved_pipeline_ids, write_checkpoint, write_processor
+from .helpers.llava_era import STYLES, Plain, saved_pipeline_ids, write_checkpoint, write_processor
 
 #: a later processor_config.json with every image-token setting, so only the part under test differs
 COMPLETE = {"patch_size": 14, "vision_feature_select_strategy": "default", "num_additional_image_tokens": 1}
-
-
-class Plain(Task):
-    name = "plain"
-    prompt = "Does the image looks real/fake?"
-
-    def samples(self, data_dir, split):
-        return []
 
 
 @pytest.fixture(scope="module")

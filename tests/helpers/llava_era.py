@@ -17,25 +17,24 @@ from pathlib import Path
 
 import torch
 
+from fdrbench.task import Task
+
+from ..conformance.released import LLAVA_HF_SPECIAL_TOKENS_MAP, clip_config, llava_hf_tokenizer_config
+
 PROMPT_WORDS = "Does the image looks real/fake? This is a fake real image . it"
 SPECIALS = ("<unk>", "<s>", "</s>")
 ADDED = ("<image>", "<pad>")
 STYLES = ("prepend", "first")
-PREPROCESSOR = {
-    "crop_size": {"height": 28, "width": 28},
-    "do_center_crop": True,
-    "do_convert_rgb": True,
-    "do_normalize": True,
-    "do_rescale": True,
-    "do_resize": True,
-    "image_mean": [0.48145466, 0.4578275, 0.40821073],
-    "image_processor_type": "CLIPImageProcessor",
-    "image_std": [0.26862954, 0.26130258, 0.27577711],
-    "processor_class": "LlavaProcessor",
-    "resample": 3,
-    "rescale_factor": 0.00392156862745098,
-    "size": {"shortest_edge": 28},
-}
+
+
+class Plain(Task):
+    """A task whose question is FakeVLM's (the adapter's own prompt is used anyway)."""
+
+    name = "plain"
+    prompt = "Does the image looks real/fake?"
+
+    def samples(self, data_dir, split):
+        return []
 
 
 def tokenizer_json(style: str):
@@ -63,39 +62,11 @@ def write_processor(folder: Path, style: str = "prepend", legacy: bool = False, 
     tok = tokenizer_json(style)
     folder.mkdir(parents=True, exist_ok=True)
     tok.save(str(folder / "tokenizer.json"))
-    decoder = {
-        str(tok.token_to_id(t)): {
-            "content": t,
-            "lstrip": False,
-            "normalized": False,
-            "rstrip": False,
-            "single_word": False,
-            "special": True,
-        }
-        for t in (*SPECIALS, *ADDED)
-    }
-    config = {
-        "add_bos_token": True,
-        "add_eos_token": False,
-        "added_tokens_decoder": decoder,
-        "bos_token": "<s>",
-        "clean_up_tokenization_spaces": False,
-        "eos_token": "</s>",
-        "legacy": legacy,
-        "model_max_length": 1000000000000000019884624838656,
-        "pad_token": "<pad>",
-        "padding_side": "left",
-        "processor_class": "LlavaProcessor",
-        "sp_model_kwargs": {},
-        "tokenizer_class": "LlamaTokenizer",
-        "trust_remote_code": False,
-        "unk_token": "<unk>",
-        "use_default_system_prompt": False,
-    }
-    (folder / "tokenizer_config.json").write_text(json.dumps(config, indent=2))
-    specials = {"bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>", "unk_token": "<unk>"}
-    (folder / "special_tokens_map.json").write_text(json.dumps(specials, indent=2))
-    (folder / "preprocessor_config.json").write_text(json.dumps(PREPROCESSOR, indent=2))
+    ids = {t: tok.token_to_id(t) for t in (*SPECIALS, *ADDED)}
+    (folder / "tokenizer_config.json").write_text(json.dumps(llava_hf_tokenizer_config(ids, legacy), indent=2))
+    (folder / "special_tokens_map.json").write_text(json.dumps(LLAVA_HF_SPECIAL_TOKENS_MAP, indent=2))
+    preprocessor = {**clip_config(28, old_format=False), "processor_class": "LlavaProcessor"}
+    (folder / "preprocessor_config.json").write_text(json.dumps(preprocessor, indent=2))
     if processor_config is not None:
         (folder / "processor_config.json").write_text(json.dumps({"processor_class": "LlavaProcessor", **processor_config}))
     return folder
