@@ -142,6 +142,10 @@ class Sample:
         """The ground-truth mask as a boolean array (True = manipulated), or None."""
         return load_mask(self.mask, sample_id=self.id)
 
+    def load_mask_info(self) -> tuple[np.ndarray | None, dict]:
+        """The mask and how it was decoded (rule, gray values seen), see :func:`load_mask_info`."""
+        return load_mask_info(self.mask, sample_id=self.id)
+
     def truth(self, include_mask: bool = True) -> dict:
         """What scoring needs to know about this sample, stored beside its prediction."""
         out: dict[str, Any] = {
@@ -154,8 +158,8 @@ class Sample:
         if self.question is not None:
             out["question"] = self.question
         if include_mask and self.mask is not None:
-            mask = self.load_mask()
-            out["mask"] = encode_mask(mask) if mask is not None else None
+            mask, info = self.load_mask_info()
+            out["mask"] = {**encode_mask(mask), **({"decoded": info} if info else {})} if mask is not None else None
         return out
 
 
@@ -182,33 +186,62 @@ def open_image(source: ImageSource | None, sample_id: str | None = None) -> Imag
     return img
 
 
+def describe_values(values: np.ndarray) -> str:
+    """The set of gray values in a mask, short: ``{0, 100}``, or ``{0, 1, ..., 255} (37 values)``."""
+    import numpy as np
+
+    present = [int(v) for v in np.unique(np.asarray(values))]
+    if len(present) <= 6:
+        return "{" + ", ".join(map(str, present)) + "}"
+    return f"{{{present[0]}, {present[1]}, ..., {present[-1]}}} ({len(present)} values)"
+
+
 def load_mask(source: MaskSource | None, sample_id: str | None = None) -> np.ndarray | None:
     """Read a mask from a file, callable, array or run-length dict into a boolean array.
 
     Grayscale files are binarised at 128 (``> 127``); tasks whose papers use another rule
     convert before handing the mask over.
     """
+    return load_mask_info(source, sample_id)[0]
+
+
+def load_mask_info(source: MaskSource | None, sample_id: str | None = None) -> tuple[np.ndarray | None, dict]:
+    """:func:`load_mask` plus how the mask was decoded: ``{"rule", "values"}`` for a grayscale
+    file or a source with a ``decode()`` method (a task's loader), else ``{}``."""
     import numpy as np
 
     if source is None:
-        return None
+        return None, {}
+    if callable(getattr(source, "decode", None)):
+        mask, info = source.decode()
+        return np.asarray(mask) > 0, dict(info)
+    if isinstance(source, (str, os.PathLike)):
+        arr = _read_gray(Path(source), sample_id)
+        return arr > 127, {"rule": "> 127", "values": describe_values(arr)}
+    return _load_plain_mask(source), {}
+
+
+def _load_plain_mask(source: MaskSource) -> np.ndarray:
+    import numpy as np
+
     if isinstance(source, dict):
         return decode_mask(source)
     if callable(source):
         return np.asarray(source()) > 0
-    if isinstance(source, (str, os.PathLike)):
-        from PIL import Image, UnidentifiedImageError
-
-        path = Path(source)
-        if not path.is_file():
-            raise DataError("mask file not found", path=path, record=sample_id)
-        try:
-            with Image.open(path) as handle:
-                arr = np.asarray(handle.convert("L"))
-        except (UnidentifiedImageError, OSError) as exc:
-            raise DataError(f"not a readable mask image ({exc})", path=path, record=sample_id) from exc
-        return arr > 127
     return np.asarray(source) > 0
+
+
+def _read_gray(path: Path, sample_id: str | None) -> np.ndarray:
+    import numpy as np
+    from PIL import Image, UnidentifiedImageError
+
+    if not path.is_file():
+        raise DataError("mask file not found", path=path, record=sample_id)
+    try:
+        with Image.open(path) as handle:
+            return np.asarray(handle.convert("L"))
+    except (UnidentifiedImageError, OSError) as exc:
+        raise DataError(f"not a readable mask image ({exc})", path=path, record=sample_id) from exc
 
 
 # --------------------------------------------------------------------------- predictions
