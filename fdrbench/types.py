@@ -140,7 +140,7 @@ class Sample:
 
     def load_mask(self) -> np.ndarray | None:
         """The ground-truth mask as a boolean array (True = manipulated), or None."""
-        return load_mask(self.mask, sample_id=self.id)
+        return self.load_mask_info()[0]
 
     def load_mask_info(self) -> tuple[np.ndarray | None, dict]:
         """The mask and how it was decoded (rule, gray values seen), see :func:`load_mask_info`."""

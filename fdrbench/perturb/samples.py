@@ -27,7 +27,7 @@ import numpy as np
 from fdrbench.errors import DataError
 from fdrbench.perturb.geometry import Plan
 from fdrbench.perturb.spec import Perturbation, parse
-from fdrbench.types import Sample, load_mask, open_image
+from fdrbench.types import Sample, load_mask_info, open_image
 
 BOX_KEYS = ("box", "region")
 DIGITS = 3  # coordinates are kept to a thousandth of a pixel
@@ -70,11 +70,11 @@ class PerturbedSample(Sample):
                 raise DataError(f"not a readable image ({exc})", path=self.image, record=self.id) from exc
         return open_image(self.image, sample_id=self.id).size
 
-    def load_mask(self) -> np.ndarray | None:
-        mask = load_mask(self.mask, sample_id=self.id)
+    def load_mask_info(self) -> tuple[np.ndarray | None, dict]:
+        mask, info = load_mask_info(self.mask, sample_id=self.id)
         if mask is None or not self.perturbation.geometric:
-            return mask
-        return self.geometry().warp_mask(mask)
+            return mask, info
+        return self.geometry().warp_mask(mask), info
 
     def truth(self, include_mask: bool = True) -> dict:
         out = super().truth(include_mask=include_mask)
