@@ -194,6 +194,18 @@ def decode_image(
         raise DataError(f"{what}not a readable {kind} ({type(exc).__name__}: {exc})", path=where, record=record) from exc
 
 
+def image_size(path: str | os.PathLike[str], record: object = None) -> tuple[int, int]:
+    """(width, height) from an image file's header, without decoding the pixels; a DataError otherwise
+    (a header claiming a decompression bomb included)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as handle:
+            return handle.size
+    except Exception as exc:  # a hostile header can make the parser raise any type
+        raise DataError(f"not a readable image ({type(exc).__name__}: {exc})", path=path, record=record) from exc
+
+
 def open_image(source: ImageSource | None, sample_id: str | None = None) -> Image.Image:
     """Open and fully decode an image, naming the file and sample when it cannot be read."""
     if source is None:

@@ -15,7 +15,7 @@ from typing import Literal
 
 from fdrbench.errors import DataError
 from fdrbench.tasks.parquet import ParquetCell
-from fdrbench.types import decode_image
+from fdrbench.types import decode_image, image_size
 
 Rule = Literal["eq255", "gt127"]
 
@@ -26,17 +26,6 @@ def binarise(gray, rule: Rule):
 
     arr = np.asarray(gray)
     return arr == 255 if rule == "eq255" else arr > 127
-
-
-def image_size(path: Path, record: str) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as handle:
-            return handle.size
-    except Exception as exc:  # a hostile header can make the parser raise any type
-        raise DataError(f"not a readable image ({type(exc).__name__}: {exc})", path=path, record=record) from exc
 
 
 @dataclass(frozen=True)
