@@ -27,15 +27,18 @@ app = typer.Typer(
 
 
 def _err(message: str) -> None:
-    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    from fdrbench.redact import redact_text
+
+    typer.secho(f"error: {redact_text(message)}", fg=typer.colors.RED, err=True)
 
 
 def handle_errors(fn: Callable) -> Callable:
-    """Turn fdrbench's own errors into a message and an exit code instead of a traceback."""
+    """Turn fdrbench's own errors, and the system's (a full disk, a read-only folder), into a
+    message and an exit code instead of a traceback; every message has its secrets blanked."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        from fdrbench.errors import FdrbenchError, RunAborted
+        from fdrbench.errors import FdrbenchError, RunAborted, os_error_text
 
         try:
             return fn(*args, **kwargs)
@@ -44,6 +47,9 @@ def handle_errors(fn: Callable) -> Callable:
             raise typer.Exit(3) from exc
         except FdrbenchError as exc:
             _err(str(exc))
+            raise typer.Exit(2) from exc
+        except OSError as exc:
+            _err(os_error_text(exc))
             raise typer.Exit(2) from exc
         except KeyboardInterrupt as exc:
             _err("interrupted; finished batches are saved - re-run the same command to resume")
@@ -152,10 +158,10 @@ def show(
 ) -> None:
     """Print a run's provenance and scores."""
     from fdrbench.report import print_manifest, print_scores
-    from fdrbench.store import MANIFEST, SCORES, read_json
+    from fdrbench.store import SCORES, read_manifest, read_scores
 
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    scores = read_json(run_dir / SCORES, "scores file (run `fdrbench score` first)") if (run_dir / SCORES).exists() else None
+    manifest = read_manifest(run_dir)
+    scores = read_scores(run_dir) if (run_dir / SCORES).exists() else None
     if as_json:
         typer.echo(json.dumps({"manifest": manifest, "scores": scores}, indent=2))
         return
@@ -274,7 +280,9 @@ def judge(
     json_mode: bool = typer.Option(True, help="Ask for a JSON object response format."),
     images: bool = typer.Option(True, help="Show the judge the image (and region crops) when the rubric uses them."),
     image_max_side: int | None = typer.Option(None, help="Downscale images sent to the judge to this longer side."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder for the images; default as recorded in the run."),
+    data_dir: Path | None = typer.Option(
+        None, "--data-dir", "-d", help="Dataset folder for the images; default $FDRBENCH_DATA/<task> (never a folder a run records)."
+    ),
     price_in: float | None = typer.Option(None, help="USD per million prompt tokens, for the cost ledger."),
     price_out: float | None = typer.Option(None, help="USD per million completion tokens, for the cost ledger."),
     timeout_s: float = typer.Option(120.0, help="Seconds before a request times out (then it is retried)."),

@@ -16,8 +16,9 @@ from pathlib import Path
 from fdrbench.errors import FdrbenchError, ResultsError
 from fdrbench.metrics import get_metric
 from fdrbench.metrics.paired import align, mcnemar, paired_difference, restrict
+from fdrbench.run_task import task_for_run
 from fdrbench.scoring import ALL_ROW_METRICS, ScoredFrame, build_frame
-from fdrbench.store import MANIFEST, SCORES, load_records, read_json
+from fdrbench.store import MANIFEST, SCORES, load_records, read_manifest, read_scores
 
 
 @dataclass
@@ -36,8 +37,8 @@ def load_run(run_dir: Path) -> LoadedRun:
     run_dir = Path(run_dir)
     if not (run_dir / MANIFEST).is_file():
         raise ResultsError(f"{run_dir} is not a run folder (no {MANIFEST})")
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    scores = read_json(run_dir / SCORES, "scores") if (run_dir / SCORES).is_file() else None
+    manifest = read_manifest(run_dir)
+    scores = read_scores(run_dir) if (run_dir / SCORES).is_file() else None
     records, _ = load_records(run_dir)
     if not records:
         raise ResultsError(f"{run_dir} has no predictions")
@@ -74,13 +75,11 @@ def compare_runs(
     level: float = 0.95,
 ) -> dict:
     """Paired comparison of every run against the first; a JSON-ready dict."""
-    from fdrbench.pipeline import make_task
-
     if len(run_dirs) < 2:
         raise FdrbenchError("compare needs at least two run folders")
     runs = [load_run(Path(d)) for d in run_dirs]
     base = runs[0]
-    task = make_task(str(base.manifest.get("task")), (base.manifest.get("task_info") or {}).get("options") or {})
+    task = task_for_run(base.manifest, base.path / MANIFEST)
     available = task.protocols()
     if protocol not in available:
         raise FdrbenchError(f"task {task.name!r} has no protocol {protocol!r}; it has {', '.join(available)}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,6 +89,52 @@ class Detector(ABC):
         """Release models and connections."""
 
 
+class PlainDetector(Detector):
+    """Any object with ``predict(batch)`` used as a detector: what it lacks takes the defaults.
+
+    ``name`` defaults to its class name, ``describe()`` to ``{"name": ...}``, ``identity()`` to
+    ``{}``, ``setup(ctx)`` and ``close()`` to doing nothing, ``loads_images`` to False and
+    ``uses_device`` to True; each method the object does define is called instead.
+    """
+
+    def __init__(self, inner: Any):
+        self.inner = inner
+        self.name = str(getattr(inner, "name", "") or type(inner).__name__)
+        self.loads_images = bool(getattr(inner, "loads_images", False))
+        self.uses_device = bool(getattr(inner, "uses_device", True))
+
+    def _method(self, name: str) -> Any:
+        method = getattr(self.inner, name, None)
+        return method if callable(method) else None
+
+    def setup(self, ctx: RunContext) -> None:
+        self.ctx = ctx
+        if self._method("setup"):
+            self.inner.setup(ctx)
+
+    def predict(self, batch: list[Sample]) -> list[Prediction]:
+        return self.inner.predict(batch)
+
+    def describe(self) -> dict:
+        return self.inner.describe() if self._method("describe") else {"name": self.name}
+
+    def identity(self, task: Task) -> dict[str, Any]:
+        return self.inner.identity(task) if self._method("identity") else {}
+
+    def close(self) -> None:
+        if self._method("close"):
+            self.inner.close()
+
+
+def as_detector(obj: Any, what: str = "adapter") -> Detector:
+    """``obj`` as a :class:`Detector`: itself if it is one, else wrapped if it has ``predict(batch)``."""
+    if isinstance(obj, Detector):
+        return obj
+    if not callable(getattr(obj, "predict", None)):
+        raise FdrbenchError(f"{what} is not a detector: it has no predict(batch) method (see the Detector interface)")
+    return PlainDetector(obj)
+
+
 def parse_kv_args(items: list[str] | None, flag: str = "--model-arg") -> dict[str, Any]:
     """``["a=1", "b=true", "c=x"]`` -> ``{"a": 1, "b": True, "c": "x"}`` (JSON values where they parse)."""
     out: dict[str, Any] = {}
@@ -96,11 +143,15 @@ def parse_kv_args(items: list[str] | None, flag: str = "--model-arg") -> dict[st
         key = key.strip()
         if not sep or not key:
             raise FdrbenchError(f"{flag} expects key=value, got {item!r}")
-        out[key.replace("-", "_")] = _parse_value(raw.strip())
+        out[key.replace("-", "_")] = _parse_value(raw.strip(), f"{flag} {item}")
     return out
 
 
-def _parse_value(raw: str) -> Any:
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a finite number")
+
+
+def _parse_value(raw: str, where: str = "value") -> Any:
     lowered = raw.lower()
     if lowered in ("true", "false"):
         return lowered == "true"
@@ -111,14 +162,18 @@ def _parse_value(raw: str) -> Any:
     except ValueError:
         pass
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError:
         pass
+    else:
+        if not math.isfinite(number):
+            raise FdrbenchError(f"{where}: {raw!r} is not a finite number (NaN and infinity cannot be recorded)")
+        return number
     if raw[:1] in "[{":
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise FdrbenchError(f"value {raw!r} looks like JSON but does not parse: {exc}") from exc
+            return json.loads(raw, parse_constant=_no_constant)
+        except ValueError as exc:
+            raise FdrbenchError(f"{where}: value {raw!r} looks like JSON but does not parse: {exc}") from exc
     return raw
 
 

@@ -43,3 +43,10 @@ class RunAborted(FdrbenchError):
 
 class ResultsError(FdrbenchError):
     """A run folder does not follow the results contract."""
+
+
+def os_error_text(exc: OSError) -> str:
+    """An operating-system error as one line: what failed, on which file (a full disk, a read-only folder, ...)."""
+    what = exc.strerror or type(exc).__name__
+    names = [str(n) for n in (exc.filename, exc.filename2) if n is not None]
+    return f"{' -> '.join(names)}: {what}" if names else f"{what} ({exc})"

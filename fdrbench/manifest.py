@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -21,6 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from fdrbench.redact import scrub_settings
 from fdrbench.types import Sample
 
 SCHEMA_VERSION = 1
@@ -42,9 +42,6 @@ LIBRARIES = (
     "bert-score",
     "openai",
 )
-# A secret's key names the secret itself ("api_key", "hf_token", "client_secret"), so counts such as
-# "max_new_tokens" or "n_tokens" are not mistaken for one.
-_SECRET_KEY = re.compile(r"(^|[_-])(api[_-]?key|apikey|token|secret|password|passwd|authorization|bearer)$", re.IGNORECASE)
 
 
 def now_iso() -> str:
@@ -89,13 +86,7 @@ def config_hash(config: dict) -> str:
 
 def scrub(obj: Any) -> Any:
     """Copy of ``obj`` with the values of secret-looking keys replaced: keys never reach a file."""
-    if isinstance(obj, dict):
-        return {k: ("***" if isinstance(k, str) and _SECRET_KEY.search(k) and v else scrub(v)) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [scrub(v) for v in obj]
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
+    return scrub_settings(obj)
 
 
 def library_versions() -> dict[str, str]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from fdrbench.errors import DataError
+from fdrbench.errors import FdrbenchError
+from fdrbench.pathsafe import safe_join
+
+__all__ = ["cache_root", "data_root", "safe_join", "weights_root", "writable_folder"]
 
 
 def cache_root() -> Path:
@@ -30,18 +33,15 @@ def weights_root() -> Path:
     return cache_root() / "weights"
 
 
-def safe_join(root: Path, relative: str, record: object = None, source: object = None) -> Path:
-    """Join an annotation's relative path onto the data folder, refusing anything that escapes it.
-
-    Annotation files are untrusted: ``../../etc/passwd`` or an absolute path must not be read.
-    """
-    if not isinstance(relative, str) or not relative:
-        raise DataError(f"expected a relative image path, got {relative!r}", path=source, record=record)
-    candidate = Path(relative)
-    if candidate.is_absolute():
-        raise DataError(f"absolute path {relative!r} refused; paths must be relative to the data folder", path=source, record=record)
-    root_resolved = root.resolve()
-    joined = (root_resolved / candidate).resolve()
-    if joined != root_resolved and root_resolved not in joined.parents:
-        raise DataError(f"path {relative!r} points outside the data folder {root}; refused", path=source, record=record)
-    return joined
+def writable_folder(path: Path, flag: str) -> Path:
+    """``path`` as a folder to write into, created if missing; a one-line error when it cannot be."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise FdrbenchError(f"{flag} {path} is a file, not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise FdrbenchError(f"{flag} {path}: the folder cannot be created ({exc.strerror or exc})") from exc
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise FdrbenchError(f"{flag} {path} is not writable")
+    return path

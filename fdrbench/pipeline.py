@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench import __version__
-from fdrbench.detector import Detector, RunContext, construct
+from fdrbench.detector import Detector, RunContext, as_detector, construct
 from fdrbench.distributed import DistInfo, barrier, dist_info, resolve_device, shutdown
-from fdrbench.errors import FdrbenchError, RegistryError, ResultsError, RunAborted
+from fdrbench.errors import FdrbenchError, RunAborted, os_error_text
 from fdrbench.judge.store import attach_judgements
 from fdrbench.manifest import (
     SCHEMA_VERSION,
@@ -30,12 +30,22 @@ from fdrbench.manifest import (
     scrub,
     sha256_text,
 )
-from fdrbench.paths import cache_root
+from fdrbench.paths import cache_root, writable_folder
 from fdrbench.progress import progress_bar
 from fdrbench.registry import ADAPTERS, TASKS
+from fdrbench.run_task import task_for_run
 from fdrbench.runner import infer, shard
 from fdrbench.scoring import ScoreSettings, score_records
-from fdrbench.store import MANIFEST, SCORES, PredictionWriter, completed_ids, load_records, predictions_path, read_json, write_json_atomic
+from fdrbench.store import (
+    MANIFEST,
+    SCORES,
+    PredictionWriter,
+    completed_ids,
+    load_records,
+    predictions_path,
+    read_manifest,
+    write_json_atomic,
+)
 from fdrbench.task import Task
 
 DEFAULT_MAX_FAILURES = "10%"
@@ -80,11 +90,9 @@ def make_task(name: str, options: dict[str, Any] | None = None) -> Task:
 
 
 def make_detector(name: str, args: dict[str, Any]) -> Detector:
+    """The adapter ``name`` built with ``args``: a Detector, or any object with ``predict(batch)``."""
     cls = ADAPTERS.load(name)
-    detector = construct(cls, args, what=f"adapter {name!r}")
-    if not isinstance(detector, Detector) and not all(hasattr(detector, a) for a in ("predict", "describe")):
-        raise FdrbenchError(f"{name!r} is not a detector: it needs predict(batch) and describe()")
-    return detector
+    return as_detector(construct(cls, args, what=f"adapter {name!r}"), what=f"adapter {name!r}")
 
 
 def budget(max_failures: int | str | None, n: int) -> int | None:
@@ -157,6 +165,8 @@ def _new_manifest(
         "task_info": {
             **task.info(),
             "target": TASKS.target(config.task),
+            # a task given as file.py:Class re-scores only once that class is registered under this name
+            "registered": TASKS.registered(config.task) is not None,
             "split": config.split or task.default_split,
             "limit": config.limit,
             "n_samples": n_samples,
@@ -188,6 +198,8 @@ def _new_manifest(
 def _record_adapter(manifest: dict, detector: Detector, task: Task) -> None:
     """The adapter's own account of itself and the prompt it uses; refreshed once its model is loaded."""
     describe = scrub(detector.describe() or {})
+    if not isinstance(describe, dict):
+        raise FdrbenchError(f"adapter {detector.name!r}: describe() must return a dict, got {type(describe).__name__}")
     prompt = describe.get("prompt", task.prompt)  # an explicit None: the detector reads no prompt
     manifest["adapter"]["describe"] = describe
     manifest["prompt"] = prompt
@@ -212,61 +224,78 @@ def run(config: RunConfig) -> RunResult:
         "limit": config.limit,
         "seed": config.seed,
         "data_fingerprint": fingerprint,
-        "model_identity": scrub(detector.identity(task)),
+        "model_identity": scrub(detector.identity(task) or {}),
     }
     label = _model_label(config, detector)
     limit_tag = "all" if config.limit is None else f"n{config.limit}"
     run_id = config.run_id or f"{split}-{limit_tag}-s{config.seed}-{config_hash(config_dict)[:8]}"
-    run_dir = Path(config.out) / _safe_name(task.name) / label / _safe_name(run_id)
+    run_dir = writable_folder(Path(config.out), "--out") / _safe_name(task.name) / label / _safe_name(run_id)
     info = dist_info()
     device = resolve_device(config.device, info) if getattr(detector, "uses_device", True) else "cpu"
     manifest_path = run_dir / MANIFEST
 
     started = time.perf_counter()
-    if info.is_main:
-        if manifest_path.exists():
-            manifest = read_json(manifest_path, "manifest")
-            _check_compatible(run_dir, manifest, config_dict)
-        else:
-            manifest = _new_manifest(
-                config, task, detector, label, run_id, len(samples), fingerprint, config_dict, data_dir, device, info, config.max_failures
-            )
-            write_json_atomic(manifest_path, manifest)
-    barrier(info)
-    if not info.is_main:
-        manifest = read_json(manifest_path, "manifest")
-
-    done = completed_ids(run_dir, retry_failed=config.retry_failed)
-    mine = [s for s in shard(samples, info.rank, info.world_size) if s.id not in done]
-    failure_budget = budget(config.max_failures, len(mine))
-    session = {"started": now_iso(), "rank": info.rank, "world_size": info.world_size, "device": device, "n_predicted": 0}
+    # the lock comes first: a second run on this folder stops here, before it reads what is finished
+    writer = PredictionWriter(predictions_path(run_dir, info.rank, info.world_size))
     aborted: RunAborted | None = None
     stats = None
-    if mine:
-        ctx = RunContext(
-            task=task,
-            device=device,
-            seed=config.seed,
-            batch_size=config.batch_size,
-            rank=info.rank,
-            world_size=info.world_size,
-            data_dir=data_dir,
-            cache_dir=cache_root(),
-        )
-        detector.setup(ctx)
+    try:
         if info.is_main:
-            _record_adapter(manifest, detector, task)
-            write_json_atomic(manifest_path, manifest)
-        try:
-            with (
-                PredictionWriter(predictions_path(run_dir, info.rank, info.world_size)) as writer,
-                progress_bar(len(mine), f"{label} on {task.name}", enabled=config.show_progress and info.is_main) as bar,
-            ):
-                stats = infer(detector, mine, writer, config.batch_size, failure_budget, bar)
-        except RunAborted as exc:
-            aborted = exc
-        finally:
-            detector.close()
+            if manifest_path.exists():
+                manifest = read_manifest(run_dir)
+                _check_compatible(run_dir, manifest, config_dict)
+            else:
+                manifest = _new_manifest(
+                    config,
+                    task,
+                    detector,
+                    label,
+                    run_id,
+                    len(samples),
+                    fingerprint,
+                    config_dict,
+                    data_dir,
+                    device,
+                    info,
+                    config.max_failures,
+                )
+                write_json_atomic(manifest_path, manifest)
+        barrier(info)
+        if not info.is_main:
+            manifest = read_manifest(run_dir)
+
+        done = completed_ids(run_dir, retry_failed=config.retry_failed)
+        mine = [s for s in shard(samples, info.rank, info.world_size) if s.id not in done]
+        failure_budget = budget(config.max_failures, len(mine))
+        session = {"started": now_iso(), "rank": info.rank, "world_size": info.world_size, "device": device, "n_predicted": 0}
+        if mine:
+            ctx = RunContext(
+                task=task,
+                device=device,
+                seed=config.seed,
+                batch_size=config.batch_size,
+                rank=info.rank,
+                world_size=info.world_size,
+                data_dir=data_dir,
+                cache_dir=cache_root(),
+            )
+            detector.setup(ctx)
+            if info.is_main:
+                _record_adapter(manifest, detector, task)
+                write_json_atomic(manifest_path, manifest)
+            try:
+                with progress_bar(len(mine), f"{label} on {task.name}", enabled=config.show_progress and info.is_main) as bar:
+                    stats = infer(detector, mine, writer, config.batch_size, failure_budget, bar, task.label_space)
+            except RunAborted as exc:
+                aborted = exc
+            finally:
+                detector.close()
+    except OSError as exc:
+        raise FdrbenchError(
+            f"{os_error_text(exc)}; the predictions written before are kept - fix that and re-run the same command to resume"
+        ) from exc
+    finally:
+        writer.close()
     if aborted is not None:
         if info.is_main:
             manifest.update(updated=now_iso(), abort_reason=str(aborted))
@@ -345,17 +374,8 @@ def score_run_dir(
 ) -> tuple[dict, dict]:
     """Re-score a run folder from its stored predictions; returns (scores, manifest)."""
     run_dir = Path(run_dir)
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    info = manifest.get("task_info") or {}
-    name = manifest.get("task")
-    if not isinstance(name, str):
-        raise ResultsError(f"{run_dir / MANIFEST}: no 'task' name")
-    try:
-        task = make_task(name, info.get("options") or {})
-    except RegistryError:
-        if not info.get("target"):
-            raise
-        task = make_task(info["target"], info.get("options") or {})  # a task class given by path
+    manifest = read_manifest(run_dir)
+    task = task_for_run(manifest, run_dir)
     stored = manifest.get("settings") or {}
     settings = ScoreSettings(
         n_boot=int(n_boot if n_boot is not None else stored.get("n_boot", 1000)),

@@ -46,6 +46,25 @@ class Registry:
     def names(self) -> list[str]:
         return [e.name for e in self.entries()]
 
+    def registered(self, name: object) -> Entry | None:
+        """The entry registered under exactly ``name`` (built in or an installed entry point), else None.
+
+        Unlike :meth:`target`, a ``module:attr`` or ``file.py:attr`` form is never accepted here:
+        this is the lookup for names read from untrusted files.
+        """
+        if not isinstance(name, str) or not name:
+            return None
+        return next((entry for entry in self.entries() if entry.name == name), None)
+
+    def load_registered(self, name: str) -> Any:
+        """Import the object registered under ``name``; a name that is not registered is an error."""
+        entry = self.registered(name)
+        if entry is None:
+            raise RegistryError(f"unknown {self.kind} {name!r}: not a registered name")
+        if entry.name not in self._loaded:
+            self._loaded[entry.name] = import_target(entry.target, what=f"{self.kind} {entry.name!r}")
+        return self._loaded[entry.name]
+
     def target(self, name: str) -> str:
         if ":" in name:
             return name

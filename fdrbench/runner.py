@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fdrbench.detector import Detector
 from fdrbench.errors import DataError, RunAborted
+from fdrbench.prediction_check import checked_or_error
 from fdrbench.progress import Bar
 from fdrbench.store import PredictionWriter
 from fdrbench.types import Prediction, Sample
@@ -46,32 +47,36 @@ def _prefetch(batch: list[Sample]) -> dict[str, str]:
     return errors
 
 
-def _predict_checked(detector: Detector, batch: list[Sample]) -> list[Prediction]:
+def _predict_checked(detector: Detector, batch: list[Sample], label_space: str) -> list[Prediction]:
+    """One checked prediction per sample (:mod:`fdrbench.prediction_check`); a batch whose answers
+    do not line up with its samples raises, so that each sample is asked again on its own."""
     preds = detector.predict(batch)
+    if isinstance(preds, tuple):
+        preds = list(preds)
     if not isinstance(preds, list) or len(preds) != len(batch):
         got = len(preds) if isinstance(preds, list) else type(preds).__name__
         raise ValueError(f"adapter {detector.name!r} returned {got} predictions for {len(batch)} samples")
+    out = []
     for sample, pred in zip(batch, preds, strict=True):
-        if not isinstance(pred, Prediction):
-            raise TypeError(f"adapter {detector.name!r} returned {type(pred).__name__}, expected Prediction")
-        if pred.sample_id != sample.id:
+        if isinstance(pred, Prediction) and pred.sample_id != sample.id:
             raise ValueError(f"adapter {detector.name!r} returned sample_id {pred.sample_id!r} for sample {sample.id!r}")
-    return preds
+        out.append(checked_or_error(pred, sample, label_space))
+    return out
 
 
-def _predict_isolated(detector: Detector, batch: list[Sample]) -> dict[str, Prediction]:
+def _predict_isolated(detector: Detector, batch: list[Sample], label_space: str = "binary") -> dict[str, Prediction]:
     """Predict a batch; if it raises, retry each sample alone and record who failed."""
     if not batch:
         return {}
     start = time.perf_counter()
     try:
-        preds = _predict_checked(detector, batch)
+        preds = _predict_checked(detector, batch, label_space)
     except Exception:
         out = {}
         for sample in batch:
             t0 = time.perf_counter()
             try:
-                (pred,) = _predict_checked(detector, [sample])
+                (pred,) = _predict_checked(detector, [sample], label_space)
             except Exception as exc:
                 pred = Prediction.from_error(sample.id, exc)
             if pred.latency_s is None:
@@ -104,8 +109,12 @@ def infer(
     batch_size: int,
     max_failures: int | None,
     bar: Bar,
+    label_space: str = "binary",
 ) -> InferStats:
-    """Predict ``samples`` in batches, appending each finished batch to ``writer``."""
+    """Predict ``samples`` in batches, appending each finished batch to ``writer``.
+
+    ``label_space`` is the task's: a prediction naming a class outside it is that sample's error.
+    """
     stats = InferStats()
     batches = [list(samples[i : i + batch_size]) for i in range(0, len(samples), batch_size)]
     prefetch = not detector.loads_images
@@ -116,7 +125,7 @@ def infer(
             load_errors = pending.result() if pending is not None else {}
             pending = pool.submit(_prefetch, batches[number + 1]) if prefetch and number + 1 < len(batches) else None
             preds = {sid: Prediction.from_error(sid, err) for sid, err in load_errors.items()}
-            preds.update(_predict_isolated(detector, [s for s in batch if s.id not in load_errors]))
+            preds.update(_predict_isolated(detector, [s for s in batch if s.id not in load_errors], label_space))
             records = [_record(sample, preds[sample.id]) for sample in batch]
             writer.write(records)
             for sample in batch:

@@ -16,29 +16,15 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-#: token-shaped secrets of the common providers (OpenAI, Hugging Face, GitHub, AWS, Slack, PEM)
-_SECRET_PATTERNS = (
-    r"sk-[A-Za-z0-9_-]{20,}",
-    r"hf_[A-Za-z0-9]{30,}",
-    r"gh[pousr]_[A-Za-z0-9]{30,}",
-    r"github_pat_[A-Za-z0-9_]{30,}",
-    r"AKIA[0-9A-Z]{16}",
-    r"xox[abprs]-[A-Za-z0-9-]{10,}",
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----",
-    r"(?i:bearer)\s+[A-Za-z0-9._~+/-]{20,}",
-)
-SECRET_RE = re.compile("|".join(f"(?:{p})" for p in _SECRET_PATTERNS))
-_SECRET_ENV = re.compile(r"(api[_-]?key|token|secret|password|credential)", re.IGNORECASE)
+from fdrbench.redact import REDACTED, SECRET_RE, redact_text
+from fdrbench.redact import findings as secret_findings
+
+__all__ = ["REDACTED", "SECRET_RE", "clean", "clean_text", "findings", "value_findings"]
+
 # An absolute POSIX path of two or more parts, not preceded by a character that would make it
 # part of a URL (``https://host/a/b``) or of a relative path (``a/b/c``).
 _POSIX_PATH = re.compile(r"(?<![\w.~:/\\-])/(?:[^\s/\"'<>|:;,()\[\]{}=]+/)+[^\s/\"'<>|:;,()\[\]{}=]*")
 _WINDOWS_PATH = re.compile(r"(?<![\w])[A-Za-z]:\\(?:[^\s\\\"'<>|:;,()\[\]{}=]+\\)*[^\s\\\"'<>|:;,()\[\]{}=]*")
-REDACTED = "***"
-
-
-def _env_secrets() -> list[str]:
-    """Values of secret-named environment variables (long enough to be a key, not a flag)."""
-    return sorted({v for k, v in os.environ.items() if _SECRET_ENV.search(k) and len(v) >= 8}, key=len, reverse=True)
 
 
 def _roots() -> list[tuple[str, str]]:
@@ -63,9 +49,7 @@ def _shorten(path: str, roots: list[tuple[str, str]]) -> str:
 
 def clean_text(text: str) -> str:
     """``text`` with secrets redacted and absolute paths shortened."""
-    for value in _env_secrets():
-        text = text.replace(value, REDACTED)
-    text = SECRET_RE.sub(REDACTED, text)
+    text = redact_text(text)
     roots = _roots()
     text = _POSIX_PATH.sub(lambda m: _shorten(m.group(0), roots), text)
     return _WINDOWS_PATH.sub(lambda m: "<abs>\\" + m.group(0).rstrip("\\").rsplit("\\", 1)[-1], text)
@@ -84,11 +68,7 @@ def clean(obj: Any) -> Any:
 
 def findings(text: str) -> Iterator[str]:
     """What in ``text`` would not be fit to publish: each secret or absolute path found."""
-    for value in _env_secrets():
-        if value in text:
-            yield "the value of a secret environment variable"
-    for match in SECRET_RE.finditer(text):
-        yield f"a secret-like token {match.group(0)[:6]}..."
+    yield from secret_findings(text)
     for match in _POSIX_PATH.finditer(text):
         yield f"the absolute path {match.group(0)!r}"
     for match in _WINDOWS_PATH.finditer(text):

@@ -16,7 +16,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from fdrbench.contract import manifest_problems, record_problems, scores_problems
 from fdrbench.errors import FdrbenchError, ResultsError
+from fdrbench.redact import known_secrets, redact
 
 PREDICTIONS = "predictions.jsonl"
 MANIFEST = "manifest.json"
@@ -32,7 +34,7 @@ def prediction_files(run_dir: Path) -> list[Path]:
     """The main file first, then rank files in rank order."""
     files = []
     main = run_dir / PREDICTIONS
-    if main.exists():
+    if main.exists() or main.is_symlink():
         files.append(main)
     ranked = []
     if run_dir.is_dir():
@@ -40,7 +42,11 @@ def prediction_files(run_dir: Path) -> list[Path]:
             match = _RANK_FILE.match(path.name)
             if match:
                 ranked.append((int(match.group(1)), path))
-    return files + [p for _, p in sorted(ranked)]
+    found = files + [p for _, p in sorted(ranked)]
+    for path in found:
+        if not path.is_file():
+            raise ResultsError(f"{path} is not a regular file (a folder or a broken link where predictions belong)")
+    return found
 
 
 def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
@@ -48,16 +54,19 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
 
     Any other unparseable line is corruption and raises an error naming the file and line.
     """
-    with open(path, "rb") as handle:
-        data = handle.read()
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise ResultsError(f"{path}: cannot be read ({exc.strerror})") from exc
     # The piece after the last newline is a write cut short by a crash: ignored.
     for number, raw in enumerate(data.split(b"\n")[:-1], start=1):
         if not raw.strip():
             continue
         try:
-            obj = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ResultsError(f"{path}: line {number} is not valid JSON ({exc.msg}); the file is corrupt") from exc
+            obj = loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ResultsError(f"{path}: line {number} is not valid JSON ({exc}); the file is corrupt") from exc
         if not isinstance(obj, dict):
             raise ResultsError(f"{path}: line {number} is not a JSON object")
         yield number, obj
@@ -77,6 +86,9 @@ def load_records(run_dir: Path) -> tuple[dict[str, dict], int]:
             sid = record.get("sample_id")
             if not isinstance(sid, str):
                 raise ResultsError(f"{path}: line {number} has no string 'sample_id'")
+            problems = record_problems(record, f"{path}: line {number} (sample {sid!r})")
+            if problems:
+                raise ResultsError(one_line(problems))
             old = merged.get(sid)
             if old is not None:
                 duplicates += 1
@@ -95,11 +107,18 @@ def completed_ids(run_dir: Path, retry_failed: bool = False) -> set[str]:
 
 
 class PredictionWriter:
-    """Appends records to one prediction file, holding an exclusive lock while open."""
+    """Appends records to one prediction file, holding an exclusive lock while open.
+
+    The lock is taken before a run reads which samples are finished, so two processes started on
+    one run folder never predict the same samples: the second stops with an error.
+    """
 
     def __init__(self, path: Path):
         self.path = path
+        if path.is_dir() or (path.exists() and not path.is_file()):
+            raise ResultsError(f"{path} is not a regular file; expected the run's predictions there (move it away)")
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._created = not path.exists()
         self._handle = open(path, "a+b")  # noqa: SIM115 - held for the writer's lifetime
         self._lock()
         self._cut_torn_tail()
@@ -143,13 +162,21 @@ class PredictionWriter:
     def write(self, records: list[dict[str, Any]]) -> None:
         if not records:
             return
-        payload = b"".join(json.dumps(r, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
+        payload = _jsonl(records)
         self._handle.write(payload)
         self._handle.flush()
         os.fsync(self._handle.fileno())
 
     def close(self) -> None:
-        if not self._handle.closed:
+        """Release the lock; a file this writer created and never wrote to is removed again."""
+        if self._handle.closed:
+            return
+        try:
+            if self._created and self._handle.seek(0, os.SEEK_END) == 0:
+                os.unlink(self.path)
+        except OSError:
+            pass  # an empty file left behind is harmless
+        finally:
             self._handle.close()
 
     def __enter__(self) -> PredictionWriter:
@@ -159,14 +186,31 @@ class PredictionWriter:
         self.close()
 
 
+def _jsonl(records: list[dict[str, Any]]) -> bytes:
+    """Records as JSON lines, secrets blanked (:mod:`fdrbench.redact`): nothing written carries a key."""
+    secrets = known_secrets()
+    return b"".join(json.dumps(redact(r, secrets), ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
+
+
+def write_jsonl_atomic(path: Path, records: list[dict[str, Any]]) -> None:
+    """A whole JSON-lines file at once, secrets blanked, seen by readers complete or not at all."""
+    _write_atomic(path, _jsonl(records))
+
+
 def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON so that readers see the old file or the new one, never half of either."""
+    """Write JSON so that readers see the old file or the new one, never half of either; secrets are blanked."""
+    text = json.dumps(redact(obj), indent=2, ensure_ascii=False, allow_nan=False, sort_keys=False) + "\n"
+    _write_atomic(path, text.encode("utf-8"))
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise ResultsError(f"{path} is a folder; expected a file there (move the folder away)")
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False, sort_keys=False) + "\n"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -176,10 +220,47 @@ def write_json_atomic(path: Path, obj: Any) -> None:
         raise
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def loads(data: str | bytes) -> Any:
+    """Strict JSON: ``NaN`` and ``Infinity`` (which Python's parser accepts) are refused."""
+    return json.loads(data, parse_constant=_no_constant)
+
+
+def one_line(problems: list[str]) -> str:
+    """The first problem, and how many more there are (a reader stops at the first)."""
+    more = f" (and {len(problems) - 1} more problem(s); `fdrbench validate` lists them)" if len(problems) > 1 else ""
+    return problems[0] + more
+
+
+def _read_checked(path: Path, what: str, problems) -> dict:
+    obj = read_json(path, what)
+    found = problems(obj, str(path))
+    if found:
+        raise ResultsError(one_line(found))
+    return obj
+
+
+def read_manifest(run_dir: Path) -> dict:
+    """A run's ``manifest.json``, checked against the results contract (types of every field present)."""
+    return _read_checked(Path(run_dir) / MANIFEST, "manifest", manifest_problems)
+
+
+def read_scores(run_dir: Path) -> dict:
+    """A run's ``scores.json``, checked against the results contract."""
+    return _read_checked(Path(run_dir) / SCORES, "scores file", scores_problems)
+
+
 def read_json(path: Path, what: str = "file") -> Any:
+    if path.is_dir():
+        raise ResultsError(f"{path}: {what} is a folder, expected a JSON file")
     if not path.is_file():
         raise ResultsError(f"{path}: {what} not found")
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ResultsError(f"{path}: {what} is not valid JSON ({exc})") from exc
+    except OSError as exc:
+        raise ResultsError(f"{path}: {what} cannot be read ({exc.strerror})") from exc

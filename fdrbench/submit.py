@@ -10,7 +10,6 @@ so a rejected submission never leaves a half-written run behind.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import uuid
@@ -18,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import FdrbenchError
-from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, load_records, read_json, write_json_atomic
+from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, load_records, read_json, write_json_atomic, write_jsonl_atomic
 from fdrbench.validate import Report, validate_run
 
 #: prediction fields that may hold local paths or messages with them (never scored)
@@ -66,20 +65,12 @@ def clean_record(record: dict) -> dict:
     return out
 
 
-def _write_predictions(path: Path, records: list[dict]) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False, allow_nan=False) + "\n")
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
 def stage_copy(run_dir: Path, staging: Path) -> None:
     """Write the sanitised three-file copy of ``run_dir`` into ``staging``."""
     staging.mkdir(parents=True)
     write_json_atomic(staging / MANIFEST, clean_manifest(read_json(run_dir / MANIFEST, "manifest")))
-    records, _ = load_records(run_dir)
-    _write_predictions(staging / PREDICTIONS, [clean_record(r) for r in records.values()])
+    records, _ = load_records(run_dir)  # one line per sample: a retried failure keeps only its retry
+    write_jsonl_atomic(staging / PREDICTIONS, [clean_record(r) for r in records.values()])
     shutil.copyfile(run_dir / SCORES, staging / SCORES)
 
 
@@ -89,7 +80,7 @@ def submit_run(
     """Validate ``run_dir`` and file it under ``results_root``; raises SubmissionRejected with the reasons."""
     run_dir = Path(run_dir)
     results_root = Path(results_root)
-    report = validate_run(run_dir, data_dir=data_dir)
+    report = validate_run(run_dir, data_dir=data_dir, retried_ok=True)
     if not report.ok:
         raise SubmissionRejected(report)
     manifest = read_json(run_dir / MANIFEST, "manifest")

@@ -149,6 +149,10 @@ class Task(ABC):
         """Names accepted as ``--task-arg name=value``."""
         return ()
 
+    #: options that name something on the user's machine or network (a model folder, a Hub dataset):
+    #: recorded in a run, but never taken from a stored run when its task is re-created
+    local_options: tuple[str, ...] = ()
+
     def protocols(self) -> dict[str, Protocol]:
         """Scoring presets; ``strict`` always, ``paper`` where the task's paper defines one."""
         from fdrbench.protocols import strict_protocol

@@ -24,6 +24,8 @@ FAKE = 1
 BINARY_CLASSES = ("real", "fake")
 TERNARY_CLASSES = ("real", "full_synthetic", "tampered")
 LABEL_NAMES = {REAL: "real", FAKE: "fake"}
+#: the largest mask decoded (pixels): twice Pillow's decompression-bomb warning size, as Pillow refuses images
+MAX_MASK_PIXELS = 2 * 89_478_485
 
 ImageSource = Union[str, "os.PathLike[str]", Callable[[], "Image.Image"]]
 MaskSource = Union[str, "os.PathLike[str]", Callable[[], "np.ndarray"], "np.ndarray", dict]
@@ -59,10 +61,8 @@ def encode_mask(mask: np.ndarray) -> dict:
     return {"size": [int(arr.shape[0]), int(arr.shape[1])], "counts": [int(r) for r in runs]}
 
 
-def decode_mask(rle: dict) -> np.ndarray:
-    """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
-    import numpy as np
-
+def check_mask(rle: Any) -> tuple[int, int, list[int]]:
+    """(h, w, counts) of a run-length mask, checked without decoding it; ``ValueError`` if inconsistent."""
     try:
         h, w = (int(v) for v in rle["size"])
         counts = [int(c) for c in rle["counts"]]
@@ -70,6 +70,16 @@ def decode_mask(rle: dict) -> np.ndarray:
         raise ValueError(f"a mask must be {{'size': [h, w], 'counts': [...]}}, got {str(rle)[:80]}") from exc
     if h < 0 or w < 0 or any(c < 0 for c in counts) or sum(counts) != h * w:
         raise ValueError(f"mask counts sum to {sum(counts)}, expected {h}*{w}={h * w} with no negative runs")
+    if h * w > MAX_MASK_PIXELS:
+        raise ValueError(f"a {h}x{w} mask has more than {MAX_MASK_PIXELS} pixels (the decompression limit)")
+    return h, w, counts
+
+
+def decode_mask(rle: dict) -> np.ndarray:
+    """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
+    import numpy as np
+
+    h, w, counts = check_mask(rle)
     values = np.zeros(len(counts), dtype=bool)
     values[1::2] = True
     return np.repeat(values, counts).reshape(h, w)
@@ -163,10 +173,45 @@ class Sample:
         return out
 
 
+def decode_image(
+    source: str | os.PathLike[str] | bytes, kind: str = "image", path: object = None, record: object = None, subject: str = ""
+) -> Image.Image:
+    """Open and fully decode an image file (or its bytes); any failure is a DataError naming it.
+
+    Image files are untrusted: a decoder can raise almost anything on a crafted file, and Pillow
+    refuses a decompression bomb (a small file that claims billions of pixels) with an error of
+    its own; each becomes the one-line error of that file and sample.
+    """
+    import io
+
+    from PIL import Image
+
+    where = path if path is not None else (None if isinstance(source, bytes) else source)
+    what = f"{subject} is " if subject else ""
+    try:
+        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as handle:
+            handle.load()
+            return handle.copy()
+    except Image.DecompressionBombError as exc:
+        raise DataError(f"{what}not a readable {kind}: refused as a decompression bomb ({exc})", path=where, record=record) from exc
+    except Exception as exc:  # a hostile file can make a decoder raise any type
+        raise DataError(f"{what}not a readable {kind} ({type(exc).__name__}: {exc})", path=where, record=record) from exc
+
+
+def image_size(path: str | os.PathLike[str], record: object = None) -> tuple[int, int]:
+    """(width, height) from an image file's header, without decoding the pixels; a DataError otherwise
+    (a header claiming a decompression bomb included)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as handle:
+            return handle.size
+    except Exception as exc:  # a hostile header can make the parser raise any type
+        raise DataError(f"not a readable image ({type(exc).__name__}: {exc})", path=path, record=record) from exc
+
+
 def open_image(source: ImageSource | None, sample_id: str | None = None) -> Image.Image:
     """Open and fully decode an image, naming the file and sample when it cannot be read."""
-    from PIL import Image, UnidentifiedImageError
-
     if source is None:
         raise DataError("sample has no image", record=sample_id)
     if callable(source):
@@ -175,12 +220,7 @@ def open_image(source: ImageSource | None, sample_id: str | None = None) -> Imag
         path = Path(source)
         if not path.is_file():
             raise DataError("image file not found", path=path, record=sample_id)
-        try:
-            with Image.open(path) as handle:
-                handle.load()
-                img = handle.copy()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise DataError(f"not a readable image ({exc})", path=path, record=sample_id) from exc
+        img = decode_image(path, "image", path, sample_id)
     if img.mode != "RGB":
         img = img.convert("RGB")
     return img
@@ -233,15 +273,10 @@ def _load_plain_mask(source: MaskSource) -> np.ndarray:
 
 def _read_gray(path: Path, sample_id: str | None) -> np.ndarray:
     import numpy as np
-    from PIL import Image, UnidentifiedImageError
 
     if not path.is_file():
         raise DataError("mask file not found", path=path, record=sample_id)
-    try:
-        with Image.open(path) as handle:
-            return np.asarray(handle.convert("L"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"not a readable mask image ({exc})", path=path, record=sample_id) from exc
+    return np.asarray(decode_image(path, "mask image", path, sample_id).convert("L"))
 
 
 # --------------------------------------------------------------------------- predictions
@@ -305,5 +340,9 @@ class Prediction:
 
     @classmethod
     def from_error(cls, sample_id: str, error: BaseException | str) -> Prediction:
+        """The prediction of a sample that failed: the error's text, secrets blanked and cut to the stored cap."""
+        from fdrbench.contract import MAX_ERROR_CHARS
+        from fdrbench.redact import redact_text
+
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-        return cls(sample_id=sample_id, parse_ok=False, error=text)
+        return cls(sample_id=sample_id, parse_ok=False, error=redact_text(text)[:MAX_ERROR_CHARS])

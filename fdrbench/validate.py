@@ -8,7 +8,7 @@ the file, line and field, so a submitter can fix the run rather than guess:
                     (config hash, prompt hash, folder names) agree with what they derive from.
 * ``scores``      - ``scores.json`` follows the results contract and names the same run.
 * ``predictions`` - every line is one well-formed prediction with its sample's truth, and
-                    there is one per sample of the task split.
+                    there is exactly one per sample of the task split (no sample twice).
 * ``fingerprint`` - the data fingerprint recomputed from the stored truths is the manifest's.
 * ``task``        - the run was made on the task's current version and data: its fingerprint
                     matches the official one (see :mod:`fdrbench.fingerprints`).
@@ -20,20 +20,18 @@ the file, line and field, so a submitter can fix the run rather than guess:
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fdrbench.contract import is_int, is_number, manifest_problems, record_problems, scores_problems
 from fdrbench.errors import FdrbenchError
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, prediction_files
 
 CHECKS = ("files", "manifest", "scores", "predictions", "fingerprint", "task", "rescore", "portable")
 MAX_MESSAGES = 12
 RUN_FILES = frozenset({MANIFEST, PREDICTIONS, SCORES})
-#: metrics whose values are not bounded by 1 (the rest must lie in [0, 1])
-UNBOUNDED_METRICS = frozenset({"nll", "cider"})
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 #: embedding-based scores (CSS, BERTScore) move by ~1e-8 with the batch a text is encoded in, so a
@@ -101,34 +99,14 @@ class _Check:
 # --------------------------------------------------------------------------- helpers
 
 
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
 def _read_json(path: Path, check: _Check) -> Any:
+    from fdrbench.store import loads
+
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
         check.fail(f"{path.name}: not readable JSON ({exc})")
         return None
-
-
-def _require(obj: dict, key: str, kind: type | tuple[type, ...], check: _Check, where: str, nullable: bool = False) -> Any:
-    if key not in obj:
-        check.fail(f"{where}: missing '{key}'")
-        return None
-    value = obj[key]
-    if value is None and nullable:
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        check.fail(f"{where}: '{key}' must be {names}{' or null' if nullable else ''}, got {json.dumps(value)[:60]}")
-        return None
-    return value
 
 
 def diff_json(stored: Any, fresh: Any, path: str = "") -> list[str]:
@@ -149,7 +127,7 @@ def diff_json(stored: Any, fresh: Any, path: str = "") -> list[str]:
         if len(stored) != len(fresh):
             return [f"{here}: stored {json.dumps(stored)[:60]}, recomputed {json.dumps(fresh)[:60]}"]
         return [d for i, (a, b) in enumerate(zip(stored, fresh, strict=True)) for d in diff_json(a, b, f"{path}[{i}]")]
-    if _is_number(stored) and _is_number(fresh):
+    if is_number(stored) and is_number(fresh):
         if abs(float(stored) - float(fresh)) <= _REL_TOL * max(1.0, abs(float(fresh))):
             return []
         return [f"{here}: stored {stored!r}, recomputed {fresh!r}"]
@@ -166,11 +144,17 @@ def check_files(run_dir: Path, report: Report) -> bool:
         if not run_dir.is_dir():
             check.fail(f"{run_dir} is not a folder")
             return False
-        if not (run_dir / MANIFEST).is_file():
+        for name in (MANIFEST, SCORES):
+            if (run_dir / name).exists() and not (run_dir / name).is_file():
+                check.fail(f"{name} is not a regular file (a folder or something else is there)")
+        if not (run_dir / MANIFEST).exists():
             check.fail(f"{MANIFEST} is missing")
-        if not prediction_files(run_dir):
-            check.fail(f"{PREDICTIONS} is missing")
-        if not (run_dir / SCORES).is_file():
+        try:
+            if not prediction_files(run_dir):
+                check.fail(f"{PREDICTIONS} is missing")
+        except FdrbenchError as exc:
+            check.fail(str(exc))
+        if not (run_dir / SCORES).exists():
             check.fail(f"{SCORES} is missing (run `fdrbench score RUN_DIR`)")
         return check.count == 0
 
@@ -185,54 +169,36 @@ def check_manifest(run_dir: Path, manifest: Any, report: Report) -> bool:
         where = MANIFEST
         if manifest.get("schema_version") != SCHEMA_VERSION:
             check.fail(f"{where}: 'schema_version' is {manifest.get('schema_version')!r}, this fdrbench reads {SCHEMA_VERSION}")
-        names = {}
-        for key in ("task", "model", "run_id"):
-            value = _require(manifest, key, str, check, where)
+        for problem in manifest_problems(manifest, where, complete=True):
+            check.fail(problem)
+        names = {key: manifest.get(key) if isinstance(manifest.get(key), str) else None for key in ("task", "model", "run_id")}
+        for key, value in names.items():
             if value is not None and not _SAFE_NAME.match(value):
                 check.fail(f"{where}: '{key}' {value!r} is not a safe folder name (letters, digits, '.', '_', '-')")
-            names[key] = value
         layout = {"run_id": run_dir.name, "model": run_dir.parent.name, "task": run_dir.parent.parent.name}
         for key, folder in layout.items():
             if names.get(key) is not None and names[key] != folder:
                 check.fail(f"{where}: '{key}' is {names[key]!r} but the folder is named {folder!r} (results/<task>/<model>/<run_id>)")
-        _require(manifest, "created", str, check, where)
-        status = _require(manifest, "status", str, check, where)
-        if status is not None and status != "complete":
+        status = manifest.get("status")
+        if isinstance(status, str) and status != "complete":
             check.fail(f"{where}: status is {status!r}; only complete runs can be submitted (re-run the same command to finish it)")
-        fingerprint = _require(manifest, "data_fingerprint", str, check, where)
-        if fingerprint is not None and not _SHA256.match(fingerprint):
+        fingerprint = manifest.get("data_fingerprint")
+        if isinstance(fingerprint, str) and not _SHA256.match(fingerprint):
             check.fail(f"{where}: 'data_fingerprint' is not a sha256 hex digest")
-        info = _require(manifest, "task_info", dict, check, where) or {}
+        info = manifest.get("task_info") if isinstance(manifest.get("task_info"), dict) else {}
         if info:
             if info.get("name") != names.get("task"):
                 check.fail(f"{where}: task_info.name {info.get('name')!r} differs from task {names.get('task')!r}")
-            _require(info, "version", str, check, f"{where} task_info")
-            _require(info, "split", str, check, f"{where} task_info")
-            n = _require(info, "n_samples", int, check, f"{where} task_info")
-            if n is not None and n <= 0:
+            n = info.get("n_samples")
+            if is_int(n) and n <= 0:
                 check.fail(f"{where}: task_info.n_samples must be positive, got {n}")
-            _require(info, "limit", int, check, f"{where} task_info", nullable=True)
-            _require(info, "options", dict, check, f"{where} task_info")
-        adapter = _require(manifest, "adapter", dict, check, where) or {}
-        if adapter:
-            for key in ("name", "target"):
-                _require(adapter, key, str, check, f"{where} adapter")
-            _require(adapter, "args", dict, check, f"{where} adapter")
-            _require(adapter, "describe", dict, check, f"{where} adapter")
-        settings = _require(manifest, "settings", dict, check, where) or {}
-        if settings:
-            _require(settings, "seed", int, check, f"{where} settings")
-            _require(settings, "n_boot", int, check, f"{where} settings")
-            _require(settings, "protocols", list, check, f"{where} settings")
-        version = (_require(manifest, "fdrbench", dict, check, where) or {}).get("version")
-        if not isinstance(version, str):
+        settings = manifest.get("settings") if isinstance(manifest.get("settings"), dict) else {}
+        if isinstance(manifest.get("fdrbench"), dict) and not isinstance(manifest["fdrbench"].get("version"), str):
             check.fail(f"{where}: fdrbench.version is missing")
-        _require(manifest, "environment", dict, check, where)
-        config = _require(manifest, "config", dict, check, where)
-        stored_hash = _require(manifest, "config_hash", str, check, where)
-        if config is not None and stored_hash is not None and config_hash(config) != stored_hash:
+        config, stored_hash = manifest.get("config"), manifest.get("config_hash")
+        if isinstance(config, dict) and isinstance(stored_hash, str) and config_hash(config) != stored_hash:
             check.fail(f"{where}: 'config_hash' does not match 'config' (the settings were edited after the run)")
-        if config is not None:
+        if isinstance(config, dict):
             expected = {
                 "task": names.get("task"),
                 "task_version": info.get("version"),
@@ -254,32 +220,6 @@ def check_manifest(run_dir: Path, manifest: Any, report: Report) -> bool:
         return check.count == 0
 
 
-def _check_entry(entry: Any, metric: str, where: str, check: _Check) -> None:
-    if not isinstance(entry, dict) or "value" not in entry or "ci" not in entry:
-        check.fail(f"{where}.{metric}: expected {{'value': ..., 'ci': ...}}")
-        return
-    value, ci = entry["value"], entry["ci"]
-    bounded = metric not in UNBOUNDED_METRICS
-    if value is not None:
-        if not _is_number(value):
-            check.fail(f"{where}.{metric}.value must be a number or null, got {json.dumps(value)[:40]}")
-        elif value < 0 or (bounded and value > 1):
-            check.fail(f"{where}.{metric}.value {value} is outside [0, 1] (values are fractions, never percentages)")
-    if ci is not None:
-        if not (isinstance(ci, list) and len(ci) == 2 and all(_is_number(c) for c in ci)):
-            check.fail(f"{where}.{metric}.ci must be [low, high] or null, got {json.dumps(ci)[:40]}")
-        elif ci[0] > ci[1] or ci[0] < 0 or (bounded and ci[1] > 1):
-            check.fail(f"{where}.{metric}.ci {ci} is not an interval inside [0, 1]")
-
-
-def _check_metrics(block: Any, where: str, check: _Check) -> None:
-    if not isinstance(block, dict):
-        check.fail(f"{where}: expected an object of metric -> {{value, ci}}")
-        return
-    for metric, entry in block.items():
-        _check_entry(entry, metric, where, check)
-
-
 def check_scores(scores: Any, manifest: dict, report: Report) -> bool:
     with _Check(report, "scores") as check:
         if not isinstance(scores, dict):
@@ -299,96 +239,29 @@ def check_scores(scores: Any, manifest: dict, report: Report) -> bool:
                 check.fail(f"{SCORES}: '{key}' is {scores.get(key)!r} but the manifest says {value!r}")
         if scores.get("partial") is not False:
             check.fail(f"{SCORES}: 'partial' must be false - the scores cover only part of the samples")
-        settings = _require(scores, "settings", dict, check, SCORES) or {}
-        if settings:
-            n_boot = _require(settings, "n_boot", int, check, f"{SCORES} settings")
-            if n_boot is not None and n_boot <= 0:
-                check.fail(f"{SCORES}: settings.n_boot is {n_boot}; a submission needs bootstrap confidence intervals (--n-boot)")
-            level = _require(settings, "ci_level", float, check, f"{SCORES} settings")
-            if level is not None and not 0 < level < 1:
-                check.fail(f"{SCORES}: settings.ci_level must be in (0, 1), got {level}")
-            _require(settings, "seed", int, check, f"{SCORES} settings")
-        protocols = _require(scores, "protocols", dict, check, SCORES)
-        if protocols is not None and not protocols:
-            check.fail(f"{SCORES}: 'protocols' is empty")
-        for name, block in (protocols or {}).items():
-            where = f"{SCORES} protocols.{name}"
-            if not isinstance(block, dict):
-                check.fail(f"{where}: expected an object")
-                continue
-            n = _require(block, "n", int, check, where)
-            n_failed = _require(block, "n_failed", int, check, where)
-            if n is not None and n_failed is not None and not 0 <= n_failed <= n:
-                check.fail(f"{where}: n_failed {n_failed} is not between 0 and n {n}")
-            _check_metrics(block.get("overall"), f"{where}.overall", check)
-            for key, members in (_require(block, "groups", dict, check, where) or {}).items():
-                if not isinstance(members, dict):
-                    check.fail(f"{where}.groups.{key}: expected an object of group value -> metrics")
-                    continue
-                for value, metrics in members.items():
-                    _check_metrics(metrics, f"{where}.groups.{key}.{value}", check)
-            for agg, metrics in (_require(block, "aggregates", dict, check, where) or {}).items():
-                _check_metrics(metrics, f"{where}.aggregates.{agg}", check)
+        settings = scores.get("settings") if isinstance(scores.get("settings"), dict) else {}
+        n_boot, level = settings.get("n_boot"), settings.get("ci_level")
+        if is_int(n_boot) and n_boot <= 0:
+            check.fail(f"{SCORES}: settings.n_boot is {n_boot}; a submission needs bootstrap confidence intervals (--n-boot)")
+        if is_number(level) and not 0 < level < 1:
+            check.fail(f"{SCORES}: settings.ci_level must be in (0, 1), got {level}")
+        for problem in scores_problems(scores, SCORES, complete=True):
+            if "'partial'" not in problem:  # reported once, above
+                check.fail(problem)
         return check.count == 0
 
 
-def _check_mask(value: Any, where: str, check: _Check) -> None:
-    from fdrbench.types import decode_mask
+def check_predictions(run_dir: Path, manifest: dict, report: Report, retried_ok: bool = False) -> dict[str, dict] | None:
+    """Strictly parse every prediction line; returns the merged records, or None when malformed.
 
-    if value is None:
-        return
-    try:
-        decode_mask(value)
-    except ValueError as exc:
-        check.fail(f"{where}: not a valid run-length mask ({exc})")
-
-
-def _check_truth(truth: Any, where: str, check: _Check) -> None:
-    from fdrbench.types import BINARY_CLASSES, TERNARY_CLASSES, label_of_class
-
-    if not isinstance(truth, dict):
-        check.fail(f"{where}: 'truth' must be an object with the sample's label, class, groups and reference")
-        return
-    label = truth.get("label")
-    if label not in (0, 1) or isinstance(label, bool):
-        check.fail(f"{where}: truth.label must be 0 (real) or 1 (fake), got {label!r}")
-    cls = truth.get("cls")
-    if cls is not None:
-        if cls not in TERNARY_CLASSES + BINARY_CLASSES:
-            check.fail(f"{where}: truth.cls {cls!r} is not one of {', '.join(TERNARY_CLASSES)}")
-        elif label in (0, 1) and label_of_class(cls) != label:
-            check.fail(f"{where}: truth.cls {cls!r} disagrees with truth.label {label}")
-    group = truth.get("group")
-    if not isinstance(group, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in group.items()):
-        check.fail(f"{where}: truth.group must be an object of group key -> value (strings)")
-    reference = truth.get("reference")
-    if not isinstance(reference, dict) or not isinstance(reference.get("text"), (str, type(None))):
-        check.fail(f"{where}: truth.reference must be an object with a 'text' (string or null)")
-    for key in ("image", "question"):
-        if not isinstance(truth.get(key), (str, type(None))):
-            check.fail(f"{where}: truth.{key} must be a string or null")
-    _check_mask(truth.get("mask"), f"{where} truth.mask", check)
-
-
-_PREDICTION_TYPES: dict[str, tuple[type, ...]] = {
-    "explanation": (str,),
-    "raw_output": (str,),
-    "error": (str,),
-    "cls": (str,),
-    "latency_s": (int, float),
-    "n_tokens": (int,),
-    "class_probs": (dict,),
-    "mask": (dict,),
-}
-
-
-def check_predictions(run_dir: Path, manifest: dict, report: Report) -> dict[str, dict] | None:
-    """Strictly parse every prediction line; returns the merged records, or None when malformed."""
-    from fdrbench.errors import ResultsError
-    from fdrbench.store import load_records
-    from fdrbench.types import Prediction
+    Every sample must appear once. ``retried_ok`` (what ``fdrbench submit`` passes for the run it
+    copies) accepts the one kind of repeat fdrbench writes itself, a failed prediction followed by
+    its retry (``--retry-failed``); the filed copy keeps only the retry.
+    """
+    from fdrbench.store import load_records, loads
 
     with _Check(report, "predictions") as check:
+        seen: dict[str, tuple[str, bool]] = {}
         for path in prediction_files(run_dir):
             data = path.read_bytes()
             if data and not data.endswith(b"\n"):
@@ -399,8 +272,8 @@ def check_predictions(run_dir: Path, manifest: dict, report: Report) -> dict[str
                     check.fail(f"{where}: empty line")
                     continue
                 try:
-                    record = json.loads(raw)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    record = loads(raw)
+                except (ValueError, UnicodeDecodeError) as exc:
                     check.fail(f"{where}: not valid JSON ({exc})")
                     continue
                 if not isinstance(record, dict):
@@ -410,21 +283,13 @@ def check_predictions(run_dir: Path, manifest: dict, report: Report) -> dict[str
                 if not isinstance(sid, str) or not sid:
                     check.fail(f"{where}: 'sample_id' must be a non-empty string")
                     continue
-                where = f"{where} (sample {sid!r})"
-                try:
-                    Prediction.from_dict(record, where=where)
-                except ResultsError as exc:
-                    check.fail(str(exc))
-                if record.get("label") is not None and not _is_int(record.get("label")):
-                    check.fail(f"{where}: 'label' must be 0, 1 or null")
-                if not isinstance(record.get("parse_ok", True), bool):
-                    check.fail(f"{where}: 'parse_ok' must be true or false")
-                for key, kinds in _PREDICTION_TYPES.items():
-                    value = record.get(key)
-                    if value is not None and (not isinstance(value, kinds) or isinstance(value, bool)):
-                        check.fail(f"{where}: '{key}' has the wrong type ({type(value).__name__})")
-                _check_mask(record.get("mask") if isinstance(record.get("mask"), dict) else None, f"{where} mask", check)
-                _check_truth(record.get("truth"), where, check)
+                for problem in record_problems(record, f"{where} (sample {sid!r})", complete=True):
+                    check.fail(problem)
+                if sid in seen:
+                    first, first_failed = seen[sid]
+                    if not (retried_ok and first_failed):
+                        check.fail(f"{where}: sample {sid!r} appears again (first at {first}); every sample must appear once")
+                seen[sid] = (where, record.get("error") is not None)
         if check.count:
             return None
         records, _ = load_records(run_dir)
@@ -450,12 +315,12 @@ def check_fingerprint(records: dict[str, dict], manifest: dict, report: Report) 
 def check_task(manifest: dict, report: Report, data_dir: Path | None, official: bool) -> Any:
     """The run's task at its current version; returns the Task (or None when it cannot be made)."""
     from fdrbench import fingerprints
-    from fdrbench.pipeline import make_task
+    from fdrbench.run_task import task_for_run
 
     with _Check(report, "task") as check:
         info = manifest.get("task_info") or {}
         try:
-            task = make_task(str(manifest.get("task")), info.get("options") or {})
+            task = task_for_run(manifest)
         except FdrbenchError as exc:
             check.fail(f"cannot load task {manifest.get('task')!r}: {exc}")
             return None
@@ -541,17 +406,23 @@ def check_portable(run_dir: Path, report: Report) -> None:
 
 
 def validate_run(
-    run_dir: Path, data_dir: Path | None = None, portable: bool = False, rescore: bool = True, official: bool = True
+    run_dir: Path,
+    data_dir: Path | None = None,
+    portable: bool = False,
+    rescore: bool = True,
+    official: bool = True,
+    retried_ok: bool = False,
 ) -> Report:
     """Run every check on one run folder and return the report (never raises for a bad folder).
 
     ``official`` False skips the comparison with the task's official fingerprint, and
     ``rescore`` False skips re-scoring; ``fdrbench submit`` uses both on its sanitised copy,
-    which it has already validated in full before copying.
+    which it has already validated in full before copying. ``retried_ok`` accepts a failed
+    prediction followed by its retry (see :func:`check_predictions`).
     """
     run_dir = Path(run_dir)
     report = Report(run_dir)
-    why = _content_checks(run_dir, report, data_dir, rescore, official)
+    why = _content_checks(run_dir, report, data_dir, rescore, official, retried_ok)
     if portable and run_dir.is_dir():
         check_portable(run_dir, report)
     if why:
@@ -561,7 +432,7 @@ def validate_run(
     return report
 
 
-def _content_checks(run_dir: Path, report: Report, data_dir: Path | None, rescore: bool, official: bool) -> str | None:
+def _content_checks(run_dir: Path, report: Report, data_dir: Path | None, rescore: bool, official: bool, retried_ok: bool) -> str | None:
     """Every check but ``portable``; returns why the remaining checks were skipped, if they were."""
     if not check_files(run_dir, report):
         return "required files are missing"
@@ -570,7 +441,7 @@ def _content_checks(run_dir: Path, report: Report, data_dir: Path | None, rescor
     if manifest is None or not check_manifest(run_dir, manifest, report):
         return "the manifest is invalid"
     scores_ok = scores is not None and check_scores(scores, manifest, report)
-    records = check_predictions(run_dir, manifest, report)
+    records = check_predictions(run_dir, manifest, report, retried_ok)
     if records is None:
         return "the predictions are malformed"
     check_fingerprint(records, manifest, report)
@@ -595,7 +466,7 @@ def validate_path(path: Path, data_dir: Path | None = None, portable: bool = Fal
     Returns the reports and the problems of the results root itself (an out-of-date index).
     """
     path = Path(path)
-    if (path / MANIFEST).is_file() or not path.is_dir():
+    if (path / MANIFEST).exists() or not path.is_dir():
         return [validate_run(path, data_dir=data_dir, portable=portable)], []
     runs = find_runs(path)
     if not runs:

@@ -25,7 +25,10 @@ def main() -> None:
     st.query_params["page"] = page
     st.sidebar.caption(f"{len(ctx.runs)} runs on {len(ctx.tasks())} benchmarks")
     st.sidebar.caption("Results: " + common.escape_markdown(ctx.root))
-    PAGES[page].render(ctx)
+    try:
+        PAGES[page].render(ctx)
+    except Exception as exc:  # the last line of defence: one line of text, never a traceback
+        common.problem("This page could not be shown:", exc)
 
 
 main()

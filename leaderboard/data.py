@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.paths import data_root, safe_join
-from fdrbench.store import SCORES, load_records, prediction_files, read_json
+from fdrbench.paths import data_root
+from fdrbench.pathsafe import safe_join
+from fdrbench.store import load_records, prediction_files, read_scores
 from fdrbench.types import LABEL_NAMES
 
 OUTCOMES = ("right", "wrong", "unparsed")
@@ -35,7 +36,7 @@ def run_dir(root: Path, path: str) -> Path:
 
 
 def scores(root: Path, path: str) -> dict:
-    return read_json(run_dir(root, path) / SCORES, "scores file")
+    return read_scores(run_dir(root, path))
 
 
 def predictions_stamp(root: Path, path: str) -> str:

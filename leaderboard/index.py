@@ -22,23 +22,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fdrbench.contract import is_number, manifest_problems, scores_problems
 from fdrbench.errors import FdrbenchError, ResultsError
-from fdrbench.store import MANIFEST, SCORES, write_json_atomic
+from fdrbench.store import MANIFEST, SCORES, loads, one_line, write_json_atomic
 from fdrbench.validate import find_runs
 
 INDEX_NAME = "index.json"
 SCHEMA = 1
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _sha256(path: Path) -> str | None:
+    """The file's hash, or None when it is not a readable regular file."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+    except OSError:
+        return None
 
 
 def _load(path: Path, what: str) -> tuple[dict, str]:
     try:
         data = path.read_bytes()
-        obj = json.loads(data)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        obj = loads(data)
+    except (OSError, ValueError) as exc:
         raise ResultsError(f"{path}: {what} is not readable JSON ({exc})") from exc
     if not isinstance(obj, dict):
         raise ResultsError(f"{path}: {what} is not a JSON object")
@@ -46,11 +51,14 @@ def _load(path: Path, what: str) -> tuple[dict, str]:
 
 
 def summarise(results_root: Path, run_dir: Path) -> dict:
-    """The index entry of one run folder, from its manifest and scores."""
+    """The index entry of one run folder, from its manifest and scores (both checked against the contract)."""
     manifest, manifest_sha = _load(run_dir / MANIFEST, "manifest")
     if not (run_dir / SCORES).is_file():
         raise ResultsError(f"{run_dir}: no {SCORES} (the run has not been scored)")
     scores, scores_sha = _load(run_dir / SCORES, "scores file")
+    problems = manifest_problems(manifest, MANIFEST) + scores_problems(scores, SCORES)
+    if problems:
+        raise ResultsError(f"invalid run: {one_line(problems)}")
     info = manifest.get("task_info") or {}
     settings = scores.get("settings") or {}
     protocols = {}
@@ -93,7 +101,7 @@ def summarise(results_root: Path, run_dir: Path) -> dict:
 def _official_flags(entries: list[dict]) -> None:
     """Mark each entry True/False when its task has a registered fingerprint for its split, else None."""
     from fdrbench import fingerprints
-    from fdrbench.pipeline import make_task
+    from fdrbench.run_task import registered_task
 
     registry = fingerprints.load_registry()
     tasks: dict[str, Any] = {}
@@ -102,7 +110,7 @@ def _official_flags(entries: list[dict]) -> None:
         name = entry["task"]
         if name not in tasks:
             try:
-                tasks[name] = make_task(name)
+                tasks[name] = registered_task(name)
             except FdrbenchError:
                 tasks[name] = None
         task = tasks[name]
@@ -113,8 +121,24 @@ def _official_flags(entries: list[dict]) -> None:
             entry["official"] = expected == entry.get("data_fingerprint")
 
 
+PAIR_KEYS = ("protocol", "metric", "a", "a_sha", "b", "b_sha")
+
+
 def pair_key(pair: dict) -> tuple:
-    return (pair["protocol"], pair["metric"], pair["a"], pair["a_sha"], pair["b"], pair["b_sha"])
+    return tuple(pair[k] for k in PAIR_KEYS)
+
+
+def pair_ok(pair: object) -> bool:
+    """A stored paired result the pages can use: its keys are strings and its numbers are numbers."""
+    if not isinstance(pair, dict) or not all(isinstance(pair.get(k), str) for k in PAIR_KEYS):
+        return False
+    ci = pair.get("ci")
+    return (
+        isinstance(pair.get("separated"), (bool, type(None)))
+        and isinstance(pair.get("test", ""), str)
+        and all(pair.get(k) is None or is_number(pair.get(k)) for k in ("diff", "p_value", "value_a", "value_b"))
+        and (ci is None or (isinstance(ci, list) and len(ci) == 2 and all(is_number(c) for c in ci)))
+    )
 
 
 def _wanted(entries: list[dict]) -> list[tuple[str, str, dict, dict]]:
@@ -151,7 +175,7 @@ def compute_pairs(results_root: Path, entries: list[dict], previous: list[dict] 
     """
     from fdrbench.progress import progress_bar
 
-    known = {pair_key(p): p for p in previous or ()}
+    known = {pair_key(p): p for p in previous or () if pair_ok(p)}
     wanted = _wanted(entries)
     frames: dict[tuple[str, str], Any] = {}
     pairs, missing = [], []
@@ -217,7 +241,10 @@ def build_index(results_root: Path, previous: dict | None = None, pairs: bool = 
         except FdrbenchError as exc:
             unreadable.append({"path": run_dir.relative_to(results_root).as_posix(), "reason": str(exc), "sha256": _hashes(run_dir)})
     _official_flags(entries)
-    found, missing = compute_pairs(results_root, entries, (previous or {}).get("pairs") or [], compute=pairs, progress=progress)
+    stored_pairs = (previous or {}).get("pairs")
+    found, missing = compute_pairs(
+        results_root, entries, stored_pairs if isinstance(stored_pairs, list) else [], compute=pairs, progress=progress
+    )
     index = {"schema": SCHEMA, "runs": entries, "unreadable": unreadable, "pairs": found}
     if missing:
         index["missing_pairs"] = len(missing)
@@ -264,20 +291,21 @@ class Loaded:
 
 
 def load_index(results_root: Path) -> Loaded:
-    """The on-disk index when it matches the run folders; else a fresh one built in memory.
+    """The index of the run folders as they are, with the paired results ``index.json`` holds for them.
 
-    Reads only ``index.json``, manifests and scores (never predictions): paired results that
-    are missing from the file are left out and the ranks fall back to confidence intervals.
+    Reads only ``index.json``, manifests and scores (never predictions). The run entries are always
+    rebuilt from the run folders (an index file is untrusted and may be stale); only its paired
+    results are reused, for runs whose scores are unchanged. Missing paired results are left out
+    and those ranks fall back to confidence intervals.
     """
     results_root = Path(results_root)
     stored = read_index(results_root)
-    if stored is not None:
-        indexed = {r["path"]: r.get("sha256") for r in [*(stored.get("runs") or []), *(stored.get("unreadable") or [])]}
-        if indexed == current_hashes(results_root) and not stored.get("missing_pairs"):
-            return Loaded(stored)
     index = build_index(results_root, stored, pairs=False)
-    why = "no index.json" if stored is None else "index.json is out of date with the run folders"
-    notes = [why]
+    notes = []
+    if stored is None:
+        notes.append("no index.json")
+    elif any(json.loads(json.dumps(index.get(key))) != stored.get(key) for key in ("runs", "unreadable", "pairs")):
+        notes.append("index.json is out of date with the run folders")
     if index.get("missing_pairs"):
         notes.append(f"{index['missing_pairs']} paired tests are not computed, so those ties use confidence intervals")
     return Loaded(index, notes)

@@ -17,16 +17,16 @@ from fdrbench.metrics import Frame, get_metric
 from fdrbench.metrics.paired import align, mcnemar, paired_difference
 from fdrbench.metrics.stats import derive_seed, percentile_ci, resample_chunks
 from fdrbench.scoring import ALL_ROW_METRICS, ScoredFrame, build_frame
-from fdrbench.store import MANIFEST, load_records, read_json
+from fdrbench.store import MANIFEST, load_records, read_manifest
 
 
 def load_scored(run_dir: Path, protocol_name: str) -> ScoredFrame:
     """A run's predictions under one of its task's protocols (the task is named in the manifest)."""
     from fdrbench.errors import ResultsError
-    from fdrbench.pipeline import make_task
+    from fdrbench.run_task import task_for_run
 
-    manifest = read_json(Path(run_dir) / MANIFEST, "manifest")
-    task = make_task(str(manifest.get("task")), (manifest.get("task_info") or {}).get("options") or {})
+    manifest = read_manifest(Path(run_dir))
+    task = task_for_run(manifest, Path(run_dir) / MANIFEST)
     protocols = task.protocols()
     if protocol_name not in protocols:
         raise ResultsError(f"task {task.name!r} has no protocol {protocol_name!r}")

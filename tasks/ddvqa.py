@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import DataError
+from fdrbench.pathsafe import check_name, join_names
 from fdrbench.task import Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
@@ -96,6 +97,7 @@ def read_qa(value: object, path: Path, key: str) -> dict[str, dict]:
     for qid in sorted(value, key=lambda q: (not q.isdigit(), int(q) if q.isdigit() else 0, q)):
         qa = value[qid]
         record = f"{key}/{qid}"
+        check_name(qid, "question id", path, record)  # it names the frame file <key>/<qid>.<ext>
         expect(isinstance(qa, dict), "expected {'question': str, 'answer': [str, ...]}", path, record)
         question = expect_str(qa.get("question"), "'question'", path, record)
         answers = qa.get("answer")
@@ -134,6 +136,7 @@ def iter_annotations(data_dir: Path, split: str, report: LoadReport) -> Iterator
         data = read_json(path)
         expect(isinstance(data, dict), f"expected a JSON object of key -> questions, got {type(data).__name__}", path, None)
         for key in sorted(data):
+            check_name(key, "key", path, key)  # it names the frames folder <key>/
             label, method = key_label(key, folder, path)
             yield KeyEntry(key, label, method, read_qa(data[key], path, key), path)
 
@@ -186,10 +189,14 @@ class DDVQA(DatasetTask):
         return data.get("frames", {}) if isinstance(data, dict) else {}
 
     def frame_path(self, frames: Path, key: str, qid: str) -> Path:
-        for candidate in [frames / key / f"{qid}{s}" for s in FRAME_SUFFIXES] + [frames / f"{key}{s}" for s in FRAME_SUFFIXES]:
+        """The prepared frame of one question (``frames/<key>/<qid>.<ext>``, else ``frames/<key>.<ext>``),
+        kept inside the frames folder: a frame that is a link out of it is refused."""
+        candidates = [(key, f"{qid}{s}") for s in FRAME_SUFFIXES] + [(f"{key}{s}",) for s in FRAME_SUFFIXES]
+        for names in candidates:
+            candidate = frames.joinpath(*names)
             if candidate.is_file():
-                return candidate
-        return frames / key / f"{qid}.png"
+                return join_names(frames, *names, what="frame name", record=f"{key}/{qid}")
+        return join_names(frames, key, f"{qid}.png", what="frame name", record=f"{key}/{qid}")
 
     def key_samples(self, entry: KeyEntry, mode: str, frames: Path, index: dict, data_dir: Path) -> Iterator[Sample]:
         key, label, method, qa, path = entry.key, entry.label, entry.method, entry.qa, entry.path

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from fdrbench.pathsafe import inside
 from fdrbench.task import Aggregate
 from fdrbench.tasks import demo_synth
 from fdrbench.tasks.mmfr import MMFREval, evaluation_root, set_names
@@ -49,7 +50,8 @@ class DemoTask(MMFREval):
                     sample.cls = "real"
                 elif set_name == "tampered":
                     sample.cls = "tampered"
-                    sample.mask = eval_root / set_name / "masks" / f"{path.stem}_mask.png"
+                    mask = eval_root / set_name / "masks" / f"{path.stem}_mask.png"
+                    sample.mask = inside(eval_root, mask, record=key) if mask.exists() else mask
                 else:
                     sample.cls = "full_synthetic"
                 yield sample

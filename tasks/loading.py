@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.paths import safe_join
+from fdrbench.pathsafe import safe_join
 from fdrbench.task import Task
 from fdrbench.types import Sample
 
@@ -118,13 +118,23 @@ class DatasetTask(Task):
         raise DataError(f"image file not found: {path}{where}", record=record, hint=SKIP_HINT)
 
 
+class _NotJSON(ValueError):
+    pass
+
+
+def _not_json(name: str) -> Any:
+    raise _NotJSON(f"{name} is not a JSON value")
+
+
 def read_json(path: Path, encoding: str = "utf-8") -> Any:
     """Parse one annotation file; a missing, undecodable or malformed file is a DataError naming it."""
     if not path.is_file():
         raise SplitNotFound("annotation file not found", path=path)
     try:
         with open(path, encoding=encoding) as handle:
-            return json.load(handle)
+            return json.load(handle, parse_constant=_not_json)
+    except _NotJSON as exc:
+        raise DataError(f"not valid JSON ({exc})", path=path) from exc
     except UnicodeError as exc:
         raise DataError(f"cannot decode the file as {encoding} ({exc})", path=path) from exc
     except json.JSONDecodeError as exc:

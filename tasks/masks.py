@@ -27,7 +27,7 @@ from typing import Literal
 from fdrbench.errors import DataError
 from fdrbench.metrics.localization import target_shape
 from fdrbench.tasks.parquet import ParquetCell
-from fdrbench.types import describe_values
+from fdrbench.types import decode_image, describe_values, image_size
 
 Rule = Literal["eq255", "gt127", "values"]
 RULES = {"eq255": "== 255", "gt127": "> 127"}
@@ -63,17 +63,6 @@ def foreground(gray, rule: Rule):
     return keep(arr), applied
 
 
-def image_size(path: Path, record: str) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as handle:
-            return handle.size
-    except (UnidentifiedImageError, OSError) as exc:
-        raise DataError(f"not a readable image ({exc})", path=path, record=record) from exc
-
-
 @dataclass(frozen=True)
 class BinaryMask:
     """``Sample.mask`` loader: a mask file or parquet cell, binarised by ``rule``.
@@ -95,17 +84,11 @@ class BinaryMask:
         return self.decode()[0]
 
     def gray(self):
-        from PIL import Image, UnidentifiedImageError
-
         if self.cell is not None:
             return self.cell.open().convert("L")
         if self.path is None or not Path(self.path).is_file():
             raise DataError("mask file not found", path=self.path, record=self.record)
-        try:
-            with Image.open(self.path) as handle:
-                return handle.convert("L")
-        except (UnidentifiedImageError, OSError) as exc:
-            raise DataError(f"not a readable mask image ({exc})", path=self.path, record=self.record) from exc
+        return decode_image(self.path, "mask image", self.path, self.record).convert("L")
 
     def decode(self):
         """(boolean mask, what was done): the record kept beside the ground truth."""

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.paths import safe_join
+from fdrbench.pathsafe import inside, safe_join
 from fdrbench.task import HEADLINE_METRICS, Aggregate, Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
@@ -137,13 +137,14 @@ def set_names(eval_root: Path) -> list[str]:
 
 
 def folder_images(set_dir: Path) -> Iterator[tuple[str, int, Path]]:
-    """(folder key, label, path) of every image file in a set's label folders."""
+    """(folder key, label, path) of every image file in a set's label folders; a link out of the set is refused."""
     for folder, label in LABEL_FOLDERS.items():
         label_dir = set_dir / folder
         if label_dir.is_dir():
             for path in sorted(label_dir.iterdir()):
                 if path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES:
-                    yield f"{set_dir.name}/{folder}/{path.name}", label, path
+                    key = f"{set_dir.name}/{folder}/{path.name}"
+                    yield key, label, inside(set_dir.parent, path, record=key, shown=key)
 
 
 class MMFREval(DatasetTask):
@@ -162,6 +163,7 @@ class MMFREval(DatasetTask):
     default_split = "test"
     download_hint = DOWNLOAD_HINT
     extra_options = {"unannotated": "skip", "clip_path": None}
+    local_options = ("clip_path",)
     has_reference_text = True
     headline_metrics = (*HEADLINE_METRICS, "bleu1", "rouge_l", "css")
 
@@ -187,7 +189,7 @@ class MMFREval(DatasetTask):
     def iter_set(self, eval_root: Path, set_name: str) -> Iterator[tuple[str, int, Path, dict | None]]:
         """(sample id, label, image path, attributes or None) for the samples of one set."""
         unannotated = as_choice(self.option("unannotated"), "unannotated", ("skip", "include"))
-        set_dir = eval_root / set_name
+        set_dir = inside(eval_root, eval_root / set_name, shown=set_name)
         reasoning_path = set_dir / f"{set_name}_reasoning.json"
         if not reasoning_path.is_file():
             self.report.add("sets_without_reasoning_file", str(reasoning_path))
@@ -403,4 +405,5 @@ class NameIndex:
         if self._paths is None:
             files = sorted(self.folder.rglob("*")) if self.folder.is_dir() else []
             self._paths = {p.name: p for p in files if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES}
-        return self._paths.get(name)
+        found = self._paths.get(name)
+        return inside(self.folder, found, record=name) if found is not None else None

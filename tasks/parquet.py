@@ -15,7 +15,6 @@ with a message that says how to download the files and pass them as ``--data-dir
 
 from __future__ import annotations
 
-import io
 import os
 import socket
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.pathsafe import inside
 from fdrbench.tasks.loading import DatasetTask
 
 HUB_ENDPOINT = "https://huggingface.co"
@@ -207,17 +207,12 @@ class ParquetCell:
         raise DataError(f"{self.column!r} is not an image cell ({type(value).__name__})", path=self.path, record=self.record)
 
     def open(self):
-        from PIL import Image, UnidentifiedImageError
+        from fdrbench.types import decode_image
 
         data = self.read_bytes()
         if data is None:
             raise DataError(f"{self.column!r} is null", path=self.path, record=self.record)
-        try:
-            with Image.open(io.BytesIO(data)) as handle:
-                handle.load()
-                return handle.copy()
-        except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-            raise DataError(f"{self.column!r} is not a readable image ({exc})", path=self.path, record=self.record) from exc
+        return decode_image(data, "image", self.path, self.record, subject=repr(self.column))
 
 
 @dataclass(frozen=True)
@@ -310,6 +305,7 @@ class ParquetSourceTask(DatasetTask):
 
     hub_repo: str = ""
     extra_options = {"hub": None, "revision": None}
+    local_options = ("hub", "revision")
 
     def hub_id(self) -> str | None:
         value = self.option("hub")
@@ -331,4 +327,6 @@ class ParquetSourceTask(DatasetTask):
         """(root the files are relative to, parquet files of ``split``): from the Hub or the data folder."""
         repo = self.hub_id()
         root = hub_snapshot(repo, split, self.option("revision")) if repo else data_dir
-        return root, find_parquet_files(root, split)
+        # a Hub snapshot's files are links into the cache's blobs/ folder, two levels up
+        allowed = root.parents[1] if repo and len(root.parents) > 1 else root
+        return root, [inside(allowed, path, shown=path.name) for path in find_parquet_files(root, split)]

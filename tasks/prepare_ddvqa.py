@@ -29,6 +29,7 @@ import shutil
 from pathlib import Path
 
 from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.pathsafe import check_name, inside, join_names
 from fdrbench.progress import progress_bar
 from fdrbench.tasks.ddvqa import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
 from fdrbench.tasks.loading import LoadReport
@@ -46,9 +47,10 @@ FFPP_FOLDERS = {
 FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 
 
-def template_fields(key: str, method: str, compression: str) -> dict[str, str]:
-    """The names a frames-folder template may use, for one DD-VQA key."""
+def template_fields(key: str, method: str, compression: str, source: object = None) -> dict[str, str]:
+    """The names a frames-folder template may use, for one DD-VQA key (listed in ``source``)."""
     _, _, video = key.partition("_")
+    check_name(video, "video name", path=source, record=key)
     if method == "Original":
         return {"sequences": "original_sequences", "method": "youtube", "real_fake": "real", "video": video, "compression": compression}
     return {
@@ -60,14 +62,15 @@ def template_fields(key: str, method: str, compression: str) -> dict[str, str]:
     }
 
 
-def video_folder(frames_root: Path, template: str, key: str, method: str, compression: str) -> Path:
+def video_folder(frames_root: Path, template: str, key: str, method: str, compression: str, source: object = None) -> Path:
+    fields = template_fields(key, method, compression, source)
     try:
-        relative = template.format(**template_fields(key, method, compression))
+        relative = template.format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
         raise FdrbenchError(
             f"--template {template!r} is not valid ({exc}); it may use {{sequences}} {{method}} {{real_fake}} {{compression}} {{video}}"
         ) from exc
-    return frames_root / relative
+    return inside(frames_root, frames_root / relative, path=source, record=key, shown=relative)
 
 
 def sorted_frames(folder: Path) -> list[Path]:
@@ -89,8 +92,9 @@ def pick_frame(frames: list[Path], policy: str, position: int) -> Path | None:
 
 
 def place(source: Path, destination: Path, mode: str) -> None:
+    """Copy (or hard-link) a frame to ``destination``, a path already checked to lie inside the data folder."""
     destination.parent.mkdir(parents=True, exist_ok=True)
-    if destination.exists():
+    if destination.is_symlink() or destination.exists():
         destination.unlink()
     if mode == "hardlink":
         try:
@@ -139,7 +143,7 @@ def prepare_ddvqa(
     with progress_bar(len(entries), "placing DD-VQA frames", unit="key", enabled=show_progress) as bar:
         for entry in entries:
             bar.advance()
-            folder = video_folder(frames_root, template, entry.key, entry.method, compression)
+            folder = video_folder(frames_root, template, entry.key, entry.method, compression, entry.path)
             frames = sorted_frames(folder) if folder.is_dir() else []
             problem = None
             if not frames:
@@ -152,9 +156,11 @@ def prepare_ddvqa(
                     continue
                 raise DataError(problem, path=entry.path, record=entry.key, hint="--skip-missing skips such keys and counts them")
             for position, qid in enumerate(entry.qa):
-                frame = pick_frame(frames, frame_policy, position)
-                place(frame, out / entry.key / f"{qid}{frame.suffix.lower()}", mode)
-                index.setdefault(entry.key, {})[qid] = frame.relative_to(frames_root).as_posix()
+                record = f"{entry.key}/{qid}"
+                frame = inside(frames_root, pick_frame(frames, frame_policy, position), path=entry.path, record=record)
+                destination = join_names(out, entry.key, f"{qid}{frame.suffix.lower()}", what="frame name", path=entry.path, record=record)
+                place(frame, destination, mode)
+                index.setdefault(entry.key, {})[qid] = frame.relative_to(frames_root.resolve()).as_posix()
                 placed += 1
     manifest = {**settings, "mode": mode, "frames": index}
     out.mkdir(parents=True, exist_ok=True)

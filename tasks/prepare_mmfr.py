@@ -5,9 +5,11 @@ stream that must be concatenated in *numeric* order (part2 before part10, which 
 gets wrong). The parts are read one after another as a single stream, so no joined copy is
 written; ``ignore_zeros`` also accepts parts that are complete tars of their own.
 
-Archive members are untrusted: an absolute name, a ``..`` that climbs out of the target, a
-link pointing outside it, or a device file stops the extraction with an error naming the
-member and the part it starts in; nothing outside the target is ever written.
+Archive members are untrusted; they are written by :mod:`fdrbench.archive`, which never follows
+a link and never writes outside ``--out``. An absolute name, a ``..``, a link whose target is not
+already inside the target, a hard link to a member not extracted before, a file then used as a
+folder, or a device file stops the extraction with an error naming the member and the part it
+starts in.
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ import io
 import re
 import tarfile
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
+from fdrbench.archive import SafeExtractor, extract_member, shown
 from fdrbench.errors import DataError
+from fdrbench.paths import writable_folder
 from fdrbench.progress import Bar, progress_bar
 
 PART_NAME = re.compile(r"\.part0*(\d+)(?:\.tar)?$", re.IGNORECASE)
 _MIB = float(1 << 20)
-#: the standard library's own safe-extraction filter, where this Python has it (3.10.12+, 3.11.4+)
-_FILTER = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}
-_FILTER_ERRORS = (tarfile.FilterError,) if hasattr(tarfile, "FilterError") else ()
 
 
 def find_parts(parts_dir: Path) -> list[Path]:
@@ -85,26 +86,6 @@ class ChainedParts(io.RawIOBase):
         super().close()
 
 
-def check_member(member: tarfile.TarInfo, target: Path, part: Path) -> Path:
-    """Where ``member`` would be written; a DataError if it could land (or point) outside ``target``."""
-    record = f"archive member {member.name!r} (in {part.name})"
-    name = PurePosixPath(member.name)
-    if name.is_absolute() or member.name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", member.name):
-        raise DataError("absolute member path refused", path=target, record=record)
-    destination = (target / name).resolve()
-    root = target.resolve()
-    if destination != root and root not in destination.parents:
-        raise DataError("member path escapes the target folder; refused", path=target, record=record)
-    if member.issym() or member.islnk():
-        base = destination.parent if member.issym() else root
-        link = (base / member.linkname).resolve()
-        if PurePosixPath(member.linkname).is_absolute() or (link != root and root not in link.parents):
-            raise DataError(f"link to {member.linkname!r} points outside the target folder; refused", path=target, record=record)
-    elif not (member.isfile() or member.isdir()):
-        raise DataError("special file (device, fifo) refused", path=target, record=record)
-    return destination
-
-
 @dataclass
 class ExtractSummary:
     parts: int
@@ -119,23 +100,21 @@ class ExtractSummary:
 
 def extract_parts(parts: list[Path], target: Path, show_progress: bool = True) -> ExtractSummary:
     """Stream the parts, in the given order, as one tar into ``target``, checking every member."""
-    target.mkdir(parents=True, exist_ok=True)
+    target = writable_folder(target, "--out")
     total = sum(p.stat().st_size for p in parts)
     members = files = size = 0
     with progress_bar(max(1, round(total / _MIB)), "extracting MMFR", unit="MiB", enabled=show_progress) as bar:
         stream = ChainedParts(parts, bar)
         try:
-            with tarfile.open(fileobj=io.BufferedReader(stream, 1 << 20), mode="r|", ignore_zeros=True) as tar:
+            with (
+                SafeExtractor(target) as extractor,
+                tarfile.open(fileobj=io.BufferedReader(stream, 1 << 20), mode="r|", ignore_zeros=True) as tar,
+            ):
                 for member in tar:
-                    check_member(member, target, stream.current)
-                    try:
-                        tar.extract(member, target, **_FILTER)
-                    except _FILTER_ERRORS as exc:
-                        raise DataError(f"refused by the safe-extraction filter ({exc})", path=target, record=member.name) from exc
+                    record = f"archive member {shown(member.name)} (in {stream.current.name})"
+                    size += extract_member(extractor, tar, member, record, target)
                     members += 1
-                    if member.isfile():
-                        files += 1
-                        size += member.size
+                    files += int(member.isfile())
         except tarfile.ReadError as exc:
             raise DataError(f"not a valid tar stream near {stream.current.name} ({exc})", path=stream.current) from exc
         finally:

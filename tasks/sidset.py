@@ -23,6 +23,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
+from fdrbench.pathsafe import inside
 from fdrbench.task import Protocol
 from fdrbench.tasks.loading import SplitNotFound, as_choice, expect, first_existing, read_json, relative_to
 from fdrbench.tasks.masks import BinaryMask
@@ -120,22 +121,24 @@ class SIDSet(ParquetSourceTask):
             raise DataError(f"missing class folder(s) {missing}; SID-Set splits hold real/, full_synthetic/ and tampered/", path=split_dir)
         descriptions = read_descriptions(split_dir)
         for cls, pattern in CLASS_GLOBS.items():
-            for path in sorted((split_dir / cls).glob(pattern)):
-                if not path.is_file():
+            for found in sorted((split_dir / cls).glob(pattern)):
+                if not found.is_file():
                     continue
-                record = f"{split}/{cls}/{path.name}"
+                record = f"{split}/{cls}/{found.name}"
+                path = inside(split_dir, found, record=record, shown=record)
                 mask = None
                 if cls == "tampered":
-                    mask_path = split_dir / "masks" / f"{path.stem}_mask.png"
+                    mask_path = split_dir / "masks" / f"{found.stem}_mask.png"
                     if mask_path.is_file():
+                        mask_path = inside(split_dir, mask_path, record=record, shown=f"masks/{mask_path.name}")
                         mask = BinaryMask(
                             record=record, rule="eq255", path=str(mask_path), image_path=str(path), longest_side=MASK_LONGEST_SIDE
                         )
                     elif not self.mask_missing(record, mask_path):
                         continue
-                text = descriptions.get(path.name)
+                text = descriptions.get(found.name)
                 yield Sample(
-                    id=f"{cls}/{path.stem}",
+                    id=f"{cls}/{found.stem}",
                     label=label_of_class(cls),
                     cls=cls,
                     image=path,

@@ -310,7 +310,7 @@ def test_module_entry_point():
     assert out.stdout.startswith("fdrbench ")
 
 
-def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path):
+def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path, monkeypatch):
     task_file = tmp_path / "my_task.py"
     task_file.write_text(
         "from fdrbench.tasks.demo import DemoTask\n\n\nclass Unnamed(DemoTask):\n    name = ''\n\n    def ensure_data(self, data_dir):\n        return data_dir\n"
@@ -334,5 +334,11 @@ def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path):
     )
     assert result.exit_code == 0, result.output
     (run_dir,) = (out / "Unnamed" / "hashdet").iterdir()
+    # the stored run names a class by path: re-scoring refuses until that class is registered
+    refused = invoke("score", str(run_dir))
+    assert refused.exit_code == 2 and "is not registered" in refused.output and "entry point" in refused.output
+    from fdrbench.registry import TASKS, Entry
+
+    monkeypatch.setitem(TASKS._builtin, "Unnamed", Entry("Unnamed", f"{task_file}:Unnamed"))
     rescored = invoke("score", str(run_dir))
     assert rescored.exit_code == 0, rescored.output

@@ -35,7 +35,9 @@ def own_cache(tmp_path, monkeypatch):
 def run_dir(tmp_path, monkeypatch) -> Path:
     # registered under a plain name, as an installed task would be, so the run can be re-scored
     monkeypatch.setitem(TASKS._builtin, "annotated", Entry("annotated", f"{FIXTURES}:AnnotatedTask"))
-    data = tmp_path / "data"
+    # the task's default data folder: the judge reads images there (or from --data-dir), never from a folder the run records
+    monkeypatch.setenv("FDRBENCH_DATA", str(tmp_path / "data-root"))
+    data = tmp_path / "data-root" / "annotated"
     make_images(data)
     result = run(
         RunConfig(

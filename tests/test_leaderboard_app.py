@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from fdrbench.leaderboard.index import update_index
-from fdrbench.leaderboard.launch import APP, DATA_DIRS_ENV, RESULTS_ENV
 from fdrbench.store import SCORES, read_json, write_json_atomic
 
+from .helpers.app_test import open_app as open_app_at
 from .helpers.leaderboard_results import HOSTILE, leaderboard_results  # noqa: F401 - a fixture
 
 pytest.importorskip("streamlit")
@@ -20,13 +20,7 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 
 
 def open_app(monkeypatch, root: Path, page: str = "overview", data_dirs: dict | None = None, **params) -> AppTest:
-    monkeypatch.setenv(RESULTS_ENV, str(root))
-    monkeypatch.setenv(DATA_DIRS_ENV, json.dumps(data_dirs or {}))
-    app = AppTest.from_file(str(APP), default_timeout=60)
-    app.query_params["page"] = page
-    for key, value in params.items():
-        app.query_params[key] = value
-    app.run()
+    app = open_app_at(monkeypatch, root, page, data_dirs, **params)
     assert not app.exception, [e.value for e in app.exception]
     return app
 

@@ -3,8 +3,16 @@
 Many requests are in flight at once (``concurrency``). Rate limits (429), server errors (5xx),
 timeouts, dropped connections and unreadable response bodies are retried with exponential
 backoff and jitter, honouring ``Retry-After``; other client errors (bad request, authentication)
-fail at once. Answers are cached on disk (:mod:`fdrbench.backends.response_cache`). The API key
-is read from an environment variable and is never written anywhere.
+fail at once. Answers are cached on disk (:mod:`fdrbench.backends.response_cache`).
+
+``timeout_s`` bounds each attempt as a whole: the HTTP library's own timeout applies to each read,
+so a server that sends one byte a second would never trip it. Each attempt therefore runs in a
+worker thread that the caller stops waiting for at the deadline (the attempt is then abandoned,
+counted as a timeout and retried or failed like one).
+
+The API key is read from an environment variable and registered with :mod:`fdrbench.redact`, so
+it is blanked from every error text and response (a server may echo it) before anything is
+stored or printed; it is never written anywhere.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from typing import Any
 from fdrbench.backends.response_cache import ResponseCache, request_key
 from fdrbench.errors import FdrbenchError
 from fdrbench.paths import cache_root
+from fdrbench.redact import redact, redact_text
+from fdrbench.redact import register as register_secret
 
 RETRY_STATUS = frozenset({408, 409, 429})
 
@@ -33,6 +43,10 @@ class APICallError(FdrbenchError):
 
 class MalformedResponse(ValueError):
     """A response body that is not a chat completion (retried like a server error)."""
+
+
+class RequestDeadline(TimeoutError):
+    """An attempt that did not complete within ``timeout_s`` as a whole (retried like a timeout)."""
 
 
 @dataclass(frozen=True)
@@ -152,6 +166,7 @@ def _retryable(exc: BaseException) -> bool:
         openai.APIResponseValidationError,
         json.JSONDecodeError,
         MalformedResponse,
+        RequestDeadline,
     )
     if isinstance(exc, retry_types):
         return True
@@ -171,7 +186,7 @@ def _retry_after(exc: BaseException) -> float | None:
 
 def _describe_error(exc: BaseException) -> str:
     status = getattr(exc, "status_code", None)
-    return f"{type(exc).__name__}{f' {status}' if status else ''}: {str(exc)[:300]}"
+    return redact_text(f"{type(exc).__name__}{f' {status}' if status else ''}: {str(exc)[:300]}")
 
 
 class ChatClient:
@@ -182,6 +197,7 @@ class ChatClient:
 
         self.settings = settings
         key = os.environ.get(settings.api_key_env) if settings.api_key_env else None
+        register_secret(key)
         # Servers without authentication (a local vLLM) accept any key; the variable stays optional.
         self._client = openai.OpenAI(base_url=settings.base_url, api_key=key or "EMPTY", timeout=settings.timeout_s, max_retries=0)
         self.endpoint = str(self._client.base_url)
@@ -212,8 +228,7 @@ class ChatClient:
         attempt = 0
         while True:
             try:
-                response = self._client.chat.completions.create(**request)
-                data = response.model_dump(mode="json")
+                data = redact(self._attempt(request))
                 result = ChatResult.from_response(data, cached=False, attempts=attempt + 1)
             except Exception as exc:
                 if not _retryable(exc):
@@ -230,6 +245,27 @@ class ChatClient:
             if self.cache is not None and result.text:
                 self.cache.put(key, data, about={"model": request.get("model"), "endpoint": self.endpoint})
             return result
+
+    def _attempt(self, request: dict[str, Any]) -> dict:
+        """One request, its response body as a dict; :class:`RequestDeadline` once ``timeout_s`` has passed."""
+        outcome: dict[str, Any] = {}
+        done = threading.Event()
+
+        def call() -> None:
+            try:
+                outcome["data"] = self._client.chat.completions.create(**request).model_dump(mode="json")
+            except BaseException as exc:  # handed to the caller, which decides what is retried
+                outcome["error"] = exc
+            finally:
+                done.set()
+
+        # a daemon thread: an abandoned attempt never keeps the process alive
+        threading.Thread(target=call, name="fdrbench-api-attempt", daemon=True).start()
+        if not done.wait(self.settings.timeout_s):
+            raise RequestDeadline(f"no complete answer within {self.settings.timeout_s:g} s (timeout_s bounds the whole request)")
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome["data"]
 
     def complete_many(self, requests: Sequence[dict[str, Any]], use_cache: bool = True) -> list[ChatResult | APICallError]:
         """All requests, ``concurrency`` at a time; each slot holds a result or its error."""

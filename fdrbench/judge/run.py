@@ -22,7 +22,7 @@ from fdrbench.judge.rubric import JudgeOutputError, Rubric, load_rubric
 from fdrbench.judge.store import answer_key, judged_text, judgements_path, load_judgements
 from fdrbench.manifest import config_hash, now_iso
 from fdrbench.progress import progress_bar
-from fdrbench.store import MANIFEST, PredictionWriter, load_records, read_json, write_json_atomic
+from fdrbench.store import MANIFEST, PredictionWriter, load_records, read_manifest, write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -167,10 +167,11 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 
 def _samples_by_id(manifest: dict, task: Any, data_dir: Path | None) -> dict:
+    """The run's samples, read from ``--data-dir`` or the task's default data folder. The folder a
+    stored run records is never used: a results folder must not choose what is read and sent."""
     info = manifest.get("task_info") or {}
-    folder = data_dir or (Path(info["data_dir"]) if info.get("data_dir") else None)
     try:
-        return {s.id: s for s in task.load(folder, info.get("split"))}
+        return {s.id: s for s in task.load(data_dir, info.get("split"))}
     except FdrbenchError as exc:
         raise FdrbenchError(
             f"the rubric shows the judge the images, which are read from the task's data: {exc}\n  hint: pass --data-dir, or --no-images"
@@ -211,47 +212,49 @@ def _check_config(run_dir: Path, manifest: dict, config: dict, settings: JudgeSe
 
 def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
     """Judge every prediction of ``run_dir`` not yet judged; update the manifest and re-score."""
-    from fdrbench.pipeline import make_task, score_run_dir
+    from fdrbench.pipeline import score_run_dir
+    from fdrbench.run_task import task_for_run
 
     run_dir = Path(run_dir)
-    manifest = read_json(run_dir / MANIFEST, "manifest")
+    manifest = read_manifest(run_dir)
+    task = task_for_run(manifest, run_dir / MANIFEST)
     records, _ = load_records(run_dir)
     if not records:
         raise FdrbenchError(f"{run_dir} has no predictions to judge")
-    task = make_task(manifest["task"], (manifest.get("task_info") or {}).get("options") or {})
     rubric = choose_rubric(settings.rubric, task, records)
     config = settings.judge_config(rubric)
     _check_config(run_dir, manifest, config, settings)
-    previous = load_judgements(run_dir)
-    todo = [record for sid, record in sorted(records.items()) if _needs_judging(record, previous.get(sid))]
-    samples = _samples_by_id(manifest, task, settings.data_dir) if todo and settings.images and rubric.uses.get("image") else {}
-    client = ChatClient(settings.client)
     started, t0 = now_iso(), time.perf_counter()
+    # the lock comes first: a second judge of the same run stops here instead of judging the same samples
+    with PredictionWriter(judgements_path(run_dir)) as writer:
+        previous = load_judgements(run_dir)
+        todo = [record for sid, record in sorted(records.items()) if _needs_judging(record, previous.get(sid))]
+        samples = _samples_by_id(manifest, task, settings.data_dir) if todo and settings.images and rubric.uses.get("image") else {}
+        client = ChatClient(settings.client)
 
-    def grade(record: dict) -> dict:
-        sample = samples.get(record["sample_id"])
-        image = None
-        if sample is not None:
-            try:
-                image = sample.load_image()
-            except Exception:  # an unreadable image is graded from the text, as if none were given
-                image = None
-            finally:
-                sample.release_image()
-        retry = previous.get(record["sample_id"], {}).get("status") == "missing"
-        return judge_one(client, rubric, record, image, settings, use_cache=not retry)
+        def grade(record: dict) -> dict:
+            sample = samples.get(record["sample_id"])
+            image = None
+            if sample is not None:
+                try:
+                    image = sample.load_image()
+                except Exception:  # an unreadable image is graded from the text, as if none were given
+                    image = None
+                finally:
+                    sample.release_image()
+            retry = previous.get(record["sample_id"], {}).get("status") == "missing"
+            return judge_one(client, rubric, record, image, settings, use_cache=not retry)
 
-    try:
-        with (
-            PredictionWriter(judgements_path(run_dir)) as writer,
-            progress_bar(len(todo), f"judging {run_dir.name}", unit="sample", enabled=settings.show_progress) as bar,
-            ThreadPoolExecutor(max_workers=settings.client.concurrency, thread_name_prefix="fdrbench-judge") as pool,
-        ):
-            for chunk in _chunks(todo, settings.client.concurrency * 4):
-                writer.write(list(pool.map(grade, chunk)))
-                bar.advance(len(chunk))
-    finally:
-        client.close()
+        try:
+            with (
+                progress_bar(len(todo), f"judging {run_dir.name}", unit="sample", enabled=settings.show_progress) as bar,
+                ThreadPoolExecutor(max_workers=settings.client.concurrency, thread_name_prefix="fdrbench-judge") as pool,
+            ):
+                for chunk in _chunks(todo, settings.client.concurrency * 4):
+                    writer.write(list(pool.map(grade, chunk)))
+                    bar.advance(len(chunk))
+        finally:
+            client.close()
     judgements = load_judgements(run_dir)
     ledger = _ledger(judgements, settings)
     section = manifest.get("judge") or {}

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard import plots, tables
 from fdrbench.leaderboard.ranking import cohorts, latest_per_model
-from fdrbench.leaderboard.views.common import Context, curves, empty_results, escape_markdown, pick_run, run_scores
+from fdrbench.leaderboard.views.common import Context, curves, empty_results, escape_markdown, pick_run, problem, run_scores
 
 TITLE = "Benchmark"
 MAX_DEFAULT_CURVES = 3
@@ -30,8 +31,8 @@ def render(ctx: Context) -> None:
         st.text(cohort.why)
     runs = sorted(cohort.runs, key=lambda r: (r["model"], r["run_id"]))
     protocol = right.selectbox("Protocol", tables.protocols_of(runs), key="bm_protocol")
-    for description in {(r["protocols"].get(protocol) or {}).get("description") for r in runs} - {None}:
-        st.caption(description)
+    for description in sorted({(r["protocols"].get(protocol) or {}).get("description") for r in runs} - {None}):
+        st.text(description)  # a results file wrote it: plain text, never Markdown
     metric_names = sorted({m for r in runs for m in ((r["protocols"].get(protocol) or {}).get("overall") or {})})
     families = tables.by_family(metric_names)
     metric_names = [m for names in families.values() for m in names]
@@ -47,7 +48,12 @@ def render(ctx: Context) -> None:
         st.dataframe(aggregates, hide_index=True)
 
     shown_runs = latest_per_model(runs)
-    scores_by_run = {r["model"]: run_scores(ctx, r) for r in shown_runs}
+    scores_by_run = {}
+    for r in shown_runs:
+        try:
+            scores_by_run[r["model"]] = run_scores(ctx, r)
+        except FdrbenchError as exc:  # changed on disk since the index was read
+            problem(f"The scores of {tables.run_label(r)} cannot be read:", exc)
     group_keys = sorted({k for r in runs for k in r.get("group_keys") or []})
     for key in group_keys:
         _group_section(ctx, key, protocol, metric_names, runs, scores_by_run)
@@ -62,8 +68,11 @@ def _group_section(ctx: Context, key: str, protocol: str, metric_names: list[str
     points = tables.group_points(scores_by_run, protocol, key, metric)
     if points:
         st.plotly_chart(plots.group_ci(points, metric, key), key=f"bm_group_plot_{key}")
-    run = pick_run(f"All metrics per {key} for one run", runs, key=f"bm_group_run_{key}")
-    st.dataframe(tables.run_group_table(run_scores(ctx, run), protocol, key, metric_names), hide_index=True)
+    run = pick_run(f"All metrics per {escape_markdown(key)} for one run", runs, key=f"bm_group_run_{key}")
+    try:
+        st.dataframe(tables.run_group_table(run_scores(ctx, run), protocol, key, metric_names), hide_index=True)
+    except FdrbenchError as exc:
+        problem("The scores of this run cannot be read:", exc)
 
 
 def _curves_section(ctx: Context, runs: list[dict], protocol: str) -> None:
@@ -76,7 +85,11 @@ def _curves_section(ctx: Context, runs: list[dict], protocol: str) -> None:
     )
     found, without = {}, []
     for path in chosen:
-        data = curves(ctx, by_path[path], protocol)
+        try:
+            data = curves(ctx, by_path[path], protocol)
+        except FdrbenchError as exc:
+            problem(f"No curves for {tables.run_label(by_path[path])}:", exc)
+            continue
         if data is None:
             without.append(tables.run_label(by_path[path]))
         else:
@@ -89,4 +102,4 @@ def _curves_section(ctx: Context, runs: list[dict], protocol: str) -> None:
     reliability.plotly_chart(plots.reliability(found), key="bm_reliability")
     roc.plotly_chart(plots.roc(found), key="bm_roc")
     pr.plotly_chart(plots.precision_recall(found), key="bm_pr")
-    st.caption("Reliability bins: " + ", ".join(f"{escape_markdown(k)}: {v['binning']}" for k, v in found.items()))
+    st.caption("Reliability bins: " + ", ".join(f"{escape_markdown(k)}: {escape_markdown(v['binning'])}" for k, v in found.items()))

@@ -116,5 +116,21 @@ def empty_results(ctx: Context) -> bool:
     """Say so and return True when there is nothing to show."""
     if ctx.runs:
         return False
-    st.info(f"No runs under {ctx.root} yet. Submit one with `fdrbench submit RUN_DIR --results {ctx.root}`.")
+    st.info(f"No runs under {ctx.root} yet. Submit one with:")  # the operator chose this folder
+    st.code(f"fdrbench submit RUN_DIR --results {ctx.root}", language=None)
     return True
+
+
+def one_line(exc: BaseException) -> str:
+    """An error as the one line a page shows: fdrbench's own message, else its type and first line."""
+    from fdrbench.errors import FdrbenchError
+
+    text = str(exc) if isinstance(exc, FdrbenchError) else f"{type(exc).__name__}: {exc}"
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+def problem(title: str, exc: BaseException) -> None:
+    """A fixed title and the error as plain text (``st.text``): a page never shows a traceback or
+    renders what a results file wrote."""
+    st.error(escape_markdown(title))
+    st.text(one_line(exc))

@@ -9,10 +9,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard import plots, tables
 from fdrbench.leaderboard.pairs import summary
 from fdrbench.leaderboard.ranking import cohorts
-from fdrbench.leaderboard.views.common import Context, empty_results
+from fdrbench.leaderboard.views.common import Context, empty_results, problem
 
 TITLE = "Compare"
 
@@ -86,7 +87,11 @@ def render(ctx: Context) -> None:
         other = by_path[path]
         for metric in metrics:
             stamp = f"{base['sha256']['scores']}:{other['sha256']['scores']}"
-            result = _paired(str(ctx.root), base["path"], other["path"], stamp, protocol, metric, n_boot, level)
+            try:
+                result = _paired(str(ctx.root), base["path"], other["path"], stamp, protocol, metric, n_boot, level)
+            except FdrbenchError as exc:
+                problem(f"{tables.run_label(other)} cannot be compared:", exc)
+                return
             rows.append({"label_a": tables.run_label(base), "label_b": tables.run_label(other), "metric": metric, **summary(result)})
     table = pd.DataFrame(
         [

@@ -14,7 +14,7 @@ from PIL import Image
 
 from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard import data
-from fdrbench.leaderboard.views.common import Context, empty_results, escape_markdown, pick_run, predictions
+from fdrbench.leaderboard.views.common import Context, empty_results, escape_markdown, pick_run, predictions, problem
 
 TITLE = "Explorer"
 PAGE_SIZES = (10, 20, 50)
@@ -32,7 +32,11 @@ def render(ctx: Context) -> None:
     task = left.selectbox("Benchmark", tasks, index=tasks.index(default_task), key="ex_task")
     with right:
         run = pick_run("Run", ctx.runs_of(task), key="ex_run", default_path=wanted)
-    table = predictions(ctx, run)
+    try:
+        table = predictions(ctx, run)
+    except FdrbenchError as exc:  # a corrupt or malformed predictions line: said in one line, the page goes on
+        problem("This run's predictions cannot be read:", exc)
+        return
     if table.empty:
         st.info("This run has no predictions.")
         return

@@ -35,7 +35,7 @@ def render(ctx: Context) -> None:
     st.dataframe(tables.visible(frame), hide_index=True, key="ov_table")
     direction = "higher is better" if higher_is_better(metric) else "lower is better"
     st.caption(
-        f"{metric}: {direction}. Rank = 1 + the number of detectors significantly better "
+        f"{escape_markdown(metric)}: {direction}. Rank = 1 + the number of detectors significantly better "
         f"({RULES[rule]}); '=' marks a rank shared with another detector."
     )
     groups = cohorts(runs)
@@ -49,7 +49,7 @@ def render(ctx: Context) -> None:
                 st.caption("Pairs of detectors the rule does not separate:")
                 st.dataframe(details, hide_index=True)
             for cohort in task_cohorts[1:]:
-                st.warning(f"Not ranked with the table above ({len(cohort.runs)} run(s), {cohort.label}).")
+                st.warning(f"Not ranked with the table above ({len(cohort.runs)} run(s), {escape_markdown(cohort.label)}).")
                 st.text(cohort.why)
                 st.dataframe(tables.cohort_runs(cohort, protocol, metric, ctx.index.get("pairs") or [], rule), hide_index=True)
     waiting = incomplete(runs)
@@ -60,7 +60,7 @@ def render(ctx: Context) -> None:
             hide_index=True,
         )
     for broken in ctx.index.get("unreadable") or []:
-        st.error("A run folder could not be read and is left out:")
+        st.error("A run is invalid and left out:")
         st.text(f"{broken['path']}: {broken['reason']}")
     for note in ctx.stale:
         st.caption(f"Index: {note}; rebuilt in memory for this view (`fdrbench leaderboard --rebuild-index` writes it).")

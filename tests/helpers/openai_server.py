@@ -2,7 +2,8 @@
 
 ``ScriptedServer(responder)`` answers each POST to ``/v1/chat/completions`` with
 ``responder(body)`` (a response dict), unless a queued fault comes first: an HTTP status with a
-JSON error, a malformed body, a delay (for timeouts) or a dropped connection. Every request body
+JSON error (its message scripted too), a malformed body, a delay (for timeouts), a slow drip (the
+answer sent one byte at a time, ``seconds`` apart) or a dropped connection. Every request body
 is recorded. Nothing listens beyond loopback.
 """
 
@@ -18,10 +19,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 @dataclass
 class Fault:
-    kind: str  # "status" | "malformed" | "delay" | "drop"
+    kind: str  # "status" | "malformed" | "delay" | "drip" | "drop"
     status: int = 500
     seconds: float = 0.0
     headers: dict | None = None
+    message: str | None = None
 
 
 def completion(content: str, tokens: list[tuple[str, float, list[tuple[str, float]]]] | None = None, model: str = "scripted") -> dict:
@@ -97,11 +99,23 @@ class ScriptedServer:
                         self.close_connection = True
                         return
                     if fault is not None and fault.kind == "status":
-                        error = {"error": {"message": f"scripted {fault.status}", "type": "server_error", "code": fault.status}}
+                        message = fault.message or f"scripted {fault.status}"
+                        error = {"error": {"message": message, "type": "server_error", "code": fault.status}}
                         self._send(fault.status, json.dumps(error).encode(), fault.headers)
                         return
                     if fault is not None and fault.kind == "malformed":
                         self._send(200, b'{"id": "cmpl-test", "choices": [')
+                        return
+                    if fault is not None and fault.kind == "drip":
+                        payload = json.dumps(owner.responder(body)).encode()
+                        self.send_response(200)
+                        self.send_header("Content-Type", "application/json")
+                        self.send_header("Content-Length", str(len(payload)))
+                        self.end_headers()
+                        for byte in payload:  # never silent for long, never done
+                            self.wfile.write(bytes([byte]))
+                            self.wfile.flush()
+                            time.sleep(fault.seconds)
                         return
                     if fault is not None and fault.kind == "delay":
                         time.sleep(fault.seconds)
