@@ -12,11 +12,18 @@
   protocol counts it wrong.
 - ``p_fake`` from the logits of ``real``/``fake`` at the token where the first sentence states
   the verdict ("This is a *fake* image.").
+- The processor read as the authors' transformers 4.45.2 read that revision
+  (:mod:`fdrbench.backends.llava_legacy`): image-token settings the folder lacks filled from the
+  model config, the saved ``tokenizer.json`` pipeline whatever its ``legacy`` flag says, and CLIP's
+  PIL image processor whether or not torchvision is installed. ``describe()`` records each.
+- ``prompt=task`` asks each sample's own question (``<image>`` + the question), as the authors'
+  evaluation feeds every record its own first turn; DD-VQA's per-question samples need it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from fdrbench.adapters.hf_lmm import HFLMMDetector
 from fdrbench.backends.verdict_site import Verdict
@@ -27,6 +34,8 @@ CHECKPOINT = "lingcco/fakeVLM"
 PROCESSOR = "llava-hf/llava-1.5-7b-hf"
 PROCESSOR_REVISION = "a272c74"
 PROMPT = "<image>Does the image looks real/fake?"
+#: ``prompt=task``: the sample's own question after the image, untemplated
+TASK_PROMPT = "task"
 
 
 def read_fakevlm(text: str) -> Verdict:
@@ -73,6 +82,22 @@ class FakeVLMDetector(HFLMMDetector):
             verdict_words=["real", "fake"],
         )
         self.coin_seed = int(coin_seed)
+        self.processor_record: dict[str, Any] | None = None
+
+    def load(self, device: str) -> tuple[Any, Any]:
+        """The model and processor, the processor as transformers 4.45.2 read its folder."""
+        from fdrbench.backends.hf_loading import load_model
+        from fdrbench.backends.llava_legacy import as_in_transformers_4_45
+
+        model, processor = load_model(self.spec, device)
+        source, revision = self.spec.processor_source
+        self.processor_record = as_in_transformers_4_45(processor, model.config, source, revision)
+        return model, processor
+
+    def prompt_for(self, sample: Sample) -> str:
+        if self.prompt == TASK_PROMPT:
+            return "<image>" + self.ctx.task.prompt_for(sample)
+        return super().prompt_for(sample)
 
     def verdict_reader(self, sample: Sample) -> Callable[[str], Verdict]:
         return read_fakevlm
@@ -87,4 +112,8 @@ class FakeVLMDetector(HFLMMDetector):
         out = super().describe()
         out["verdict_rule"] = "FakeVLM first/second sentence, 'real' before 'fake'; unparsed -> keyed coin, marked unparsed"
         out["coin_seed"] = self.coin_seed
+        if self.prompt == TASK_PROMPT:
+            out["prompt"] = "<image> + each sample's own question"
+        if self.processor_record is not None:
+            out["processor_as_transformers_4_45"] = self.processor_record
         return out

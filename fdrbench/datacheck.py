@@ -3,8 +3,11 @@
 For each split it reports whether the annotation files parsed, how many samples there are by
 label, class and group, how many images are missing (loaded with ``skip_missing`` so every
 missing file is counted rather than stopping at the first) and, unless told not to, how many
-images and masks cannot be decoded and whether real and fake images are stored alike (format
-parity: containers, JPEG quality, sizes, EXIF; see :mod:`fdrbench.perturb.parity`). A split whose annotation files are absent is reported as
+images and masks cannot be decoded, the gray-value sets of the masks with the foreground
+rule each was read with (a release whose masks use another gray level than the rule expects
+shows here first), and whether real and fake images are stored alike (format parity:
+containers, JPEG quality, sizes, EXIF; see :mod:`fdrbench.perturb.parity`). A split whose
+annotation files are absent is reported as
 absent, not as an error, unless it was asked for by name.
 """
 
@@ -38,6 +41,8 @@ def unreadable(samples: list[Sample], show_progress: bool, what: str) -> dict[st
     """Decode every image (and mask) of ``samples``; count and name the ones that fail."""
     bad_images: list[str] = []
     bad_masks: list[str] = []
+    decodings: Counter[str] = Counter()
+    empty_masks = 0
     n_images = n_masks = 0
     with progress_bar(len(samples), f"decoding {what}", enabled=show_progress) as bar:
         for sample in samples:
@@ -51,15 +56,20 @@ def unreadable(samples: list[Sample], show_progress: bool, what: str) -> dict[st
             if sample.mask is not None:
                 n_masks += 1
                 try:
-                    sample.load_mask()
+                    mask, info = sample.load_mask_info()
                 except Exception as exc:
                     bad_masks.append(f"{sample.id}: {exc}")
+                else:
+                    decodings[f"{info.get('values', 'values not recorded')} -> {info.get('rule', 'rule not recorded')}"] += 1
+                    empty_masks += int(mask is not None and not mask.any())
             bar.advance()
     return {
         "images_checked": n_images,
         "unreadable_images": len(bad_images),
         "masks_checked": n_masks,
         "unreadable_masks": len(bad_masks),
+        "mask_decoding": dict(sorted(decodings.items())),
+        "empty_masks": empty_masks,
         "examples": (bad_images + bad_masks)[:EXAMPLES],
     }
 
@@ -96,7 +106,8 @@ def check_split(task: Task, data_dir: Path, split: str, decode: bool, limit: int
         from fdrbench.perturb.parity import format_parity
 
         entry["format_parity"] = format_parity(checked, show_progress=show_progress)
-    if entry["missing_images"] or entry.get("unreadable_images") or entry.get("unreadable_masks"):
+    all_empty = entry.get("masks_checked") and entry.get("empty_masks") == entry["masks_checked"] - entry.get("unreadable_masks", 0)
+    if entry["missing_images"] or entry.get("unreadable_images") or entry.get("unreadable_masks") or all_empty:
         entry["status"] = "problems"
     return entry
 
@@ -164,6 +175,14 @@ def print_report(report: dict) -> None:
             )
         else:
             console.print(f"  missing images {entry['missing_images']} (images not decoded: --no-decode)", markup=False)
+        for decoding, n in entry.get("mask_decoding", {}).items():
+            console.print(f"  mask values {decoding}: {n} masks", markup=False)
+        if entry.get("masks_checked"):
+            empty = entry["empty_masks"]
+            note = (
+                " - every mask is empty: the foreground rule does not fit these masks" if empty and empty == entry["masks_checked"] else ""
+            )
+            console.print(f"  empty masks {empty} of {entry['masks_checked']}{note}", markup=False)
         for kind, n in entry["load_report"]["counts"].items():
             console.print(f"  {kind.replace('_', ' ')}: {n}, e.g. {entry['load_report']['examples'][kind][0]}", markup=False)
         for example in entry.get("examples", []):

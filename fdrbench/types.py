@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import msgspec
 
 from fdrbench.errors import DataError, ResultsError
+from fdrbench.media import (  # noqa: F401 - the public names of fdrbench.types, kept where users import them
+    MAX_MASK_PIXELS,
+    ImageSource,
+    MaskSource,
+    check_mask,
+    decode_image,
+    decode_mask,
+    describe_values,
+    encode_mask,
+    image_size,
+    load_mask,
+    load_mask_info,
+    mask_problems,
+    open_image,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -26,8 +39,6 @@ FAKE = 1
 BINARY_CLASSES = ("real", "fake")
 TERNARY_CLASSES = ("real", "full_synthetic", "tampered")
 LABEL_NAMES = {REAL: "real", FAKE: "fake"}
-#: the largest mask decoded (pixels): twice Pillow's decompression-bomb warning size, as Pillow refuses images
-MAX_MASK_PIXELS = 2 * 89_478_485
 #: the longest explanation or raw output kept (characters); longer ones are cut when predicted
 MAX_TEXT_CHARS = 65_536
 #: the longest error message kept (characters)
@@ -36,73 +47,12 @@ MAX_ERROR_CHARS = 4_000
 MAX_EXTRA_CHARS = 65_536
 MAX_EXTRA_DEPTH = 16
 
-ImageSource = Union[str, "os.PathLike[str]", Callable[[], "Image.Image"]]
-MaskSource = Union[str, "os.PathLike[str]", Callable[[], "np.ndarray"], "np.ndarray", dict]
-
 
 def label_of_class(cls: str) -> int:
     """Binary label of a class name: every class but ``real`` is fake."""
     if cls not in TERNARY_CLASSES and cls not in BINARY_CLASSES:
         raise ValueError(f"unknown class {cls!r}; expected one of {TERNARY_CLASSES + BINARY_CLASSES[1:]}")
     return REAL if cls == "real" else FAKE
-
-
-# --------------------------------------------------------------------------- masks
-
-
-def encode_mask(mask: np.ndarray) -> dict:
-    """Run-length encode a 2-D binary mask, row-major, starting with a run of zeros.
-
-    ``{"size": [h, w], "counts": [zeros, ones, zeros, ...]}``: small enough to keep one per
-    line in ``predictions.jsonl`` and exact on decode.
-    """
-    import numpy as np
-
-    arr = np.asarray(mask)
-    if arr.ndim != 2:
-        raise ValueError(f"a mask must be 2-D, got shape {arr.shape}")
-    flat = (arr > 0).ravel().astype(np.int8)
-    change = np.flatnonzero(np.diff(flat)) + 1
-    bounds = np.concatenate(([0], change, [flat.size]))
-    runs = np.diff(bounds).tolist()
-    if flat.size and flat[0] == 1:
-        runs = [0, *runs]
-    return {"size": [int(arr.shape[0]), int(arr.shape[1])], "counts": [int(r) for r in runs]}
-
-
-def mask_problems(value: dict | None, where: str) -> list[str]:
-    """Why a stored run-length mask is not valid (empty when it is), checked without decoding it."""
-    if value is None:
-        return []
-    try:
-        check_mask(value)
-    except ValueError as exc:
-        return [f"{where} is not a valid run-length mask ({exc})"]
-    return []
-
-
-def check_mask(rle: Any) -> tuple[int, int, list[int]]:
-    """(h, w, counts) of a run-length mask, checked without decoding it; ``ValueError`` if inconsistent."""
-    try:
-        h, w = (int(v) for v in rle["size"])
-        counts = [int(c) for c in rle["counts"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"a mask must be {{'size': [h, w], 'counts': [...]}}, got {str(rle)[:80]}") from exc
-    if h < 0 or w < 0 or any(c < 0 for c in counts) or sum(counts) != h * w:
-        raise ValueError(f"mask counts sum to {sum(counts)}, expected {h}*{w}={h * w} with no negative runs")
-    if h * w > MAX_MASK_PIXELS:
-        raise ValueError(f"a {h}x{w} mask has more than {MAX_MASK_PIXELS} pixels (the decompression limit)")
-    return h, w, counts
-
-
-def decode_mask(rle: dict) -> np.ndarray:
-    """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
-    import numpy as np
-
-    h, w, counts = check_mask(rle)
-    values = np.zeros(len(counts), dtype=bool)
-    values[1::2] = True
-    return np.repeat(values, counts).reshape(h, w)
 
 
 # --------------------------------------------------------------------------- samples
@@ -203,15 +153,19 @@ class Sample:
 
     def load_mask(self) -> np.ndarray | None:
         """The ground-truth mask as a boolean array (True = manipulated), or None."""
-        return load_mask(self.mask, sample_id=self.id)
+        return self.load_mask_info()[0]
+
+    def load_mask_info(self) -> tuple[np.ndarray | None, dict]:
+        """The mask and how it was decoded (rule, gray values seen), see :func:`load_mask_info`."""
+        return load_mask_info(self.mask, sample_id=self.id)
 
     def truth(self, include_mask: bool = True) -> Truth:
         """What scoring needs to know about this sample, stored beside its prediction (the mask
         run-length encoded). A sample seen through a transformation overrides it."""
         mask = None
         if include_mask and self.mask is not None:
-            loaded = self.load_mask()
-            mask = encode_mask(loaded) if loaded is not None else None
+            loaded, info = self.load_mask_info()
+            mask = {**encode_mask(loaded), **({"decoded": info} if info else {})} if loaded is not None else None
         return Truth(
             label=self.label,
             cls=self.cls,
@@ -221,69 +175,6 @@ class Sample:
             question=self.question,
             mask=mask,
         )
-
-
-def decode_image(
-    source: str | os.PathLike[str] | bytes, kind: str = "image", path: object = None, record: object = None, subject: str = ""
-) -> Image.Image:
-    """Open and fully decode an image file (or its bytes); any failure is a DataError naming it.
-
-    Image files are untrusted: a decoder can raise almost anything on a crafted file, and Pillow
-    refuses a decompression bomb (a small file that claims billions of pixels) with an error of
-    its own; each becomes the one-line error of that file and sample.
-    """
-    import io
-
-    from PIL import Image
-
-    where = path if path is not None else (None if isinstance(source, bytes) else source)
-    what = f"{subject} is " if subject else ""
-    try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as handle:
-            handle.load()
-            return handle.copy()
-    except Image.DecompressionBombError as exc:
-        raise DataError(f"{what}not a readable {kind}: refused as a decompression bomb ({exc})", path=where, record=record) from exc
-    except Exception as exc:  # a hostile file can make a decoder raise any type
-        raise DataError(f"{what}not a readable {kind} ({type(exc).__name__}: {exc})", path=where, record=record) from exc
-
-
-def open_image(source: ImageSource | None, sample_id: str | None = None) -> Image.Image:
-    """Open and fully decode an image, naming the file and sample when it cannot be read."""
-    if source is None:
-        raise DataError("sample has no image", record=sample_id)
-    if callable(source):
-        img = source()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise DataError("image file not found", path=path, record=sample_id)
-        img = decode_image(path, "image", path, sample_id)
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    return img
-
-
-def load_mask(source: MaskSource | None, sample_id: str | None = None) -> np.ndarray | None:
-    """Read a mask from a file, callable, array or run-length dict into a boolean array.
-
-    Grayscale files are binarised at 128 (``> 127``); tasks whose papers use another rule
-    convert before handing the mask over.
-    """
-    import numpy as np
-
-    if source is None:
-        return None
-    if isinstance(source, dict):
-        return decode_mask(source)
-    if callable(source):
-        return np.asarray(source()) > 0
-    if isinstance(source, (str, os.PathLike)):
-        path = Path(source)
-        if not path.is_file():
-            raise DataError("mask file not found", path=path, record=sample_id)
-        return np.asarray(decode_image(path, "mask image", path, sample_id).convert("L")) > 127
-    return np.asarray(source) > 0
 
 
 # --------------------------------------------------------------------------- predictions

@@ -12,9 +12,12 @@ image-level question. The frames come from the user's own FF++ download:
 ``fdrbench data prepare ddvqa`` copies the frame of every question to
 ``<root>/frames/<key>/<qid>.<ext>`` (a single ``<root>/frames/<key>.<ext>`` per key also works).
 
-``questions=image`` (default): one sample per key, the image-level question, all its reference
-answers in ``Reference.texts`` (``Reference.text`` is the first) and every question's answers
-in the parts. ``questions=all``: one sample per question (label still the image's).
+``questions=all`` (default): one sample per question, each on its own frame (label still the
+image's), as FakeVLM's maintainers describe their DD-VQA evaluation (FakeVLM issue #3: every
+question of a video was shown its own frame, in order from the first): the 1,323 test questions
+its paper preset scores. ``questions=image``: one sample per key, the image-level question, all
+its reference answers in ``Reference.texts`` (``Reference.text`` is the first) and every
+question's answers in the parts.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ DOWNLOAD_HINT = (
 
 class DDVQA(DatasetTask):
     name = "ddvqa"
-    version = "1"
+    version = "2"  # 2: per-question samples by default (was the image-level question)
     description = "DD-VQA: FF++ face frames with the image-level real/fake question and human-written reference answers"
     label_space = "binary"
     has_reference_text = True
@@ -48,13 +51,21 @@ class DDVQA(DatasetTask):
     splits = ("test", "train")
     default_split = "test"
     download_hint = DOWNLOAD_HINT
-    extra_options = {"questions": "image"}
+    extra_options = {"questions": "all"}
 
     def protocols(self) -> dict[str, Protocol]:
-        """``strict``, and ``paper``: FakeVLM's evaluation of DD-VQA (first-sentence verdict, F1 with real positive)."""
+        """``strict``, and ``paper``: FakeVLM's evaluation of DD-VQA (echoed prompt cut at its last '?' as its
+        ``eval.py`` does, first-sentence verdict, F1 with real positive), on per-question samples."""
+        from dataclasses import replace
+
         from fdrbench.tasks.paper_protocols import fakevlm_paper
 
-        return {**super().protocols(), "paper": fakevlm_paper(strip_prompt=False)}
+        paper = fakevlm_paper()
+        if self.option("questions") == "all":
+            samples = "one per question, each on its own frame (FakeVLM's DD-VQA evaluation: 1,323 test questions)"
+        else:
+            samples = "the image-level question only (questions=image): not the sample set of FakeVLM's DD-VQA figures"
+        return {**super().protocols(), "paper": replace(paper, options={**paper.options, "samples": samples})}
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -22,8 +22,10 @@ from fdrbench.types import Prediction, label_of_class
 MMFR_DESCRIPTION = (
     "FakeReasoning's evaluation on MMFR: the verdict is 'This image is fake.' / 'This image is real.' inside "
     "<CONCLUSION> and a <REASONING> tag must exist, otherwise the sample is a failure and left out of every "
-    "metric but failure_rate; the explanation is the REASONING content; BLEU-1 on whitespace tokens without "
-    "smoothing, ROUGE-L F-measure with stemming, CSS = cosine of CLIP text embeddings truncated at 77 tokens; "
+    "metric but failure_rate; the explanation is the REASONING content, an empty one included (BLEU and "
+    "ROUGE 0, CSS the cosine with the empty string's embedding); a sample whose attributes are all null "
+    "has the empty reference and counts in the text means; BLEU-1 on whitespace tokens without smoothing, "
+    "ROUGE-L F-measure with stemming, CSS = cosine of CLIP text embeddings truncated at 77 tokens; "
     "DM / GAN / AVG are plain means of the generator sets."
 )
 
@@ -52,6 +54,7 @@ def mmfr_paper(clip_path: str | None = None) -> Protocol:
             "css_encoder": "clip",
             "css_model": clip_path,
             "css_max_tokens": 77,
+            "score_empty_text": True,
         },
     )
 
@@ -139,12 +142,16 @@ def loki_paper(category_key: str = "category", asks_fake: Callable[[Truth], bool
 
 THREE_WAY_METRICS = (*TERNARY_METRICS, "failure_rate", *LOCALIZATION_METRICS)
 SIDSET_DESCRIPTION = (
-    "SIDA's evaluation on SID-Set: three-way class (from the stated class where the output says one), "
-    "per-class accuracy (= recall) and one-vs-rest F1, overall accuracy as the mean class accuracy "
-    "(macro_recall) and overall F1 as their macro mean; localization on every ground-truth tampered image "
-    "whatever its predicted class, masks compared at longest side 1024, both per-image (giou) and cumulative "
-    "(ciou) IoU. Unparsed outputs are wrong."
+    "SIDA's evaluation on SID-Set: three-way class from SIDA's class head whenever the prediction has one "
+    "(extra.class_source = head, in either mode), otherwise the class the output states; per-class accuracy "
+    "(= recall) and one-vs-rest F1, 0 for a class with an empty denominator (test.py's zero division), overall "
+    "accuracy as the mean class accuracy (macro_recall) and overall F1 as their macro mean over the three "
+    "classes; localization on every ground-truth tampered image whatever its predicted class, masks compared "
+    "at longest side 1024 (ground truth resized there before keeping 255), both per-image (giou) and "
+    "cumulative (ciou) IoU. Unparsed outputs are wrong."
 )
+#: ``Prediction.extra`` key naming where a three-way class came from (``head`` or ``text``)
+CLASS_SOURCE = "class_source"
 SOFAKE_DESCRIPTION = (
     "So-Fake's evaluation: class from <answer>CLASS[,(x1,y1),(x2,y2)]</answer>, detection accuracy and F1, "
     "per-class figures and macro F1, localization F1 and both IoU variants (the paper leaves per-image vs "
@@ -165,14 +172,27 @@ def _class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[P
     return reparse
 
 
+def sida_reparse() -> Callable[[Prediction], Prediction]:
+    """SIDA's class head decides when it gave the class; text-only predictions are re-read."""
+    from_text = _class_reparse(verdicts.sida_class, "sida_class")
+
+    def reparse(pred: Prediction) -> Prediction:
+        if (pred.extra or {}).get(CLASS_SOURCE) == "head" and pred.cls is not None:
+            return pred
+        return from_text(pred)
+
+    reparse.__qualname__ = "sida_class_head_else_text"
+    return reparse
+
+
 def sidset_paper(mask_size: int | None = 1024) -> Protocol:
     """SID-Set paper protocol (SIDA's ``test.py`` metrics and the paper's table arithmetic)."""
     return Protocol(
         "paper",
         SIDSET_DESCRIPTION,
         metrics=THREE_WAY_METRICS,
-        reparse=_class_reparse(verdicts.sida_class, "sida_class"),
-        options={"mask_size": mask_size},
+        reparse=sida_reparse(),
+        options={"mask_size": mask_size, "zero_division": 0},
     )
 
 

@@ -11,8 +11,10 @@ Two released forms, both read from ``--data-dir``:
   height, label with 0 real / 1 full synthetic / 2 tampered), or a Hub id with ``--task-arg hub=true``.
   The Hub holds train and validation only; the test split is the Drive ``test.zip``.
 
-Masks are binarised as SIDA's evaluation does: only pixels equal to 255 are foreground.
-Sample ids are ``<class>/<file stem>`` (folders) or ``<class>/<img_id>`` (parquet).
+Masks are read as SIDA's evaluation reads them (``utils/SID_Set.py``): the gray mask is resized,
+bilinearly, so that the image's longest side is 1024 (SAM's ``ResizeLongestSide``), and only then
+are the pixels equal to 255 foreground. The ground truth therefore lives on that 1024 grid, under
+every protocol. Sample ids are ``<class>/<file stem>`` (folders) or ``<class>/<img_id>`` (parquet).
 """
 
 from __future__ import annotations
@@ -36,6 +38,9 @@ LABEL_CLASSES = {0: "real", 1: "full_synthetic", 2: "tampered"}
 #: class folder -> the glob SIDA's loader uses in it
 CLASS_GLOBS = {"real": "*.jpg", "full_synthetic": "*.png", "tampered": "*.png"}
 HUB_REPO = "saberzl/SID_Set"
+#: the resolution SIDA resizes masks to before keeping the pixels equal to 255
+MASK_LONGEST_SIDE = 1024
+MASK_RULE = f"bilinear to longest side {MASK_LONGEST_SIDE}, then == 255"
 DOWNLOAD_HINT = (
     "download the SID_Set zips linked from github.com/hzlsaber/SIDA (put both train_full_synthetic parts in train/; "
     "test.zip holds the test split) and pass --data-dir <folder holding train/ validation/ test/>, or the HF "
@@ -64,7 +69,7 @@ def read_descriptions(split_dir: Path) -> dict[str, str]:
 
 class SIDSet(ParquetSourceTask):
     name = "sidset"
-    version = "1"
+    version = "2"  # 2: ground-truth masks on SIDA's 1024 grid (resized, then == 255)
     description = "SID-Set (SIDA): real / fully synthetic / tampered images with tampering masks"
     label_space = "ternary"
     has_masks = True
@@ -127,7 +132,9 @@ class SIDSet(ParquetSourceTask):
                     mask_path = split_dir / "masks" / f"{found.stem}_mask.png"
                     if mask_path.is_file():
                         mask_path = inside(split_dir, mask_path, record=record, shown=f"masks/{mask_path.name}")
-                        mask = BinaryMask(record=record, rule="eq255", path=str(mask_path), image_path=str(path))
+                        mask = BinaryMask(
+                            record=record, rule="eq255", path=str(mask_path), image_path=str(path), longest_side=MASK_LONGEST_SIDE
+                        )
                     elif not self.mask_missing(record, mask_path):
                         continue
                 text = descriptions.get(found.name)
@@ -139,7 +146,7 @@ class SIDSet(ParquetSourceTask):
                     image_ref=relative_to(path, data_dir),
                     reference=Reference(text=text) if text else Reference(),
                     mask=mask,
-                    meta={"mask_rule": "eq255"} if mask is not None else {},
+                    meta={"mask_rule": MASK_RULE} if mask is not None else {},
                 )
 
     def parquet_samples(self, root: Path, files: list[Path], split: str) -> Iterator[Sample]:
@@ -162,7 +169,7 @@ class SIDSet(ParquetSourceTask):
                     if values["has_mask"]:
                         size = (values["width"], values["height"]) if values["width"] and values["height"] else None
                         cell = ParquetCell(str(path), group, row, "mask", img_id)
-                        mask = BinaryMask(record=img_id, rule="eq255", cell=cell, size=size)
+                        mask = BinaryMask(record=img_id, rule="eq255", cell=cell, size=size, longest_side=MASK_LONGEST_SIDE)
                     elif not self.mask_missing(img_id, path):
                         continue
                 yield Sample(
@@ -172,5 +179,5 @@ class SIDSet(ParquetSourceTask):
                     image=ParquetImage(ParquetCell(str(path), group, row, "image", img_id)),
                     image_ref=record,
                     mask=mask,
-                    meta={"mask_rule": "eq255"} if mask is not None else {},
+                    meta={"mask_rule": MASK_RULE} if mask is not None else {},
                 )

@@ -11,6 +11,13 @@ given with ``--task-arg label_names=real,tampered,full_synthetic``. The ``genera
 v2's generator column (normalised: lower case, no spaces, dashes or underscores; the raw string
 stays in meta), or, for v1, the generator token of tampered file names (``*_<gen>_tampered.png``);
 real images are in the group ``real``.
+
+Tampered-region masks: which gray level marks the region is not documented (the README's figures
+show masks near gray 100, not 255), so each mask's rule is decided from its own values
+(:mod:`fdrbench.tasks.masks`, rule ``values``: a two-valued ``{0, v}`` mask has foreground ``v``);
+the rule and value set are kept with the stored truth and reported in the localization details,
+``data check`` prints the value sets, and a run whose tampered masks all decode empty cannot be
+scored.
 """
 
 from __future__ import annotations
@@ -55,7 +62,7 @@ def parse_label_names(value: object) -> list[str]:
 
 class SoFakeOOD(ParquetSourceTask):
     name = "sofake_ood"
-    version = "1"
+    version = "2"  # 2: mask foreground decided from each mask's values (was > 127)
     description = "So-Fake-OOD: Reddit reals, commercial-generator fakes and tampered images (three-way, masks)"
     label_space = "ternary"
     has_masks = True
@@ -129,7 +136,7 @@ class SoFakeOOD(ParquetSourceTask):
                     generator = normalise_generator(match.group(1)) if match and cls == "tampered" else "unknown"
                 mask = None
                 if values["has_mask"]:
-                    mask = BinaryMask(record=sample_id, rule="gt127", cell=ParquetCell(str(path), group, row, "mask", sample_id))
+                    mask = BinaryMask(record=sample_id, rule="values", cell=ParquetCell(str(path), group, row, "mask", sample_id))
                 elif cls == "tampered":
                     self.report.add("tampered_without_mask", record)
                 group_values = {"generator": generator}

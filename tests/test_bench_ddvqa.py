@@ -21,7 +21,7 @@ def ddvqa(tmp_path):
 
 
 def test_image_level_samples(ddvqa):
-    samples = DDVQA().load(ddvqa)
+    samples = DDVQA(questions="image").load(ddvqa)
     assert len(samples) == 8
     by_id = {s.id: s for s in samples}
     assert {k: s.label for k, s in by_id.items() if s.label == 0} == {"5_044": 0, "5_114": 0, "5_078": 0}
@@ -39,12 +39,14 @@ def test_image_level_samples(ddvqa):
     assert nt.reference.parts["questions"]["1"] == "Does the person's skin look real/fake?"
     assert nt.image_ref == "frames/6_078_955/0.png"
     assert nt.meta["source_frame"] == "manipulated_sequences/NeuralTextures/c23/images/078_955/0000.png"
-    assert len(DDVQA().load(ddvqa, "train")) == 6
+    assert len(DDVQA(questions="image").load(ddvqa, "train")) == 6
 
 
-def test_all_questions_mode(ddvqa):
-    task = DDVQA(questions="all")
+def test_per_question_samples_are_the_default(ddvqa):
+    """FakeVLM's DD-VQA figures score every question on its own frame (1,323 test questions)."""
+    task = DDVQA()
     samples = task.load(ddvqa)
+    assert [s.id for s in samples] == [s.id for s in DDVQA(questions="all").load(ddvqa)]
     assert len(samples) == 19  # 5 fakes x 2 questions + originals with 2, 3 and 4
     assert task.group_keys == ("manipulation", "part")
     s = next(s for s in samples if s.id == "5_078/3")
@@ -101,11 +103,13 @@ def test_missing_frames_are_a_clear_error_or_counted(tmp_path):
         prepare_ddvqa(root, tmp_path / "ffpp", splits=("test",), show_progress=False)
     summary = prepare_ddvqa(root, tmp_path / "ffpp", splits=("test",), skip_missing=True, show_progress=False)
     assert summary["skipped"]["counts"] == {"keys_without_frames": 1}
-    with pytest.raises(DataError, match=r"record 5_078: image file not found: .*frames/5_078/0.png") as info:
+    with pytest.raises(DataError, match=r"record 5_078/0: image file not found: .*frames/5_078/0.png") as info:
         DDVQA().load(root)
     assert "data prepare ddvqa" in str(info.value)
+    with pytest.warns(UserWarning, match="4 missing images"):
+        assert len(DDVQA(skip_missing=True).load(root)) == 19 - 4  # the 4 questions of 5_078
     with pytest.warns(UserWarning, match="1 missing images"):
-        assert len(DDVQA(skip_missing=True).load(root)) == 7
+        assert len(DDVQA(questions="image", skip_missing=True).load(root)) == 7
     with pytest.raises(DataError, match="no frames in"):
         prepare_ddvqa(root, tmp_path / "ffpp", splits=("test",), template="{sequences}/{method}/c40/images/{video}", show_progress=False)
     with pytest.raises(FdrbenchError, match="frame-policy"):
@@ -127,3 +131,19 @@ def test_key_and_folder_must_agree(ddvqa):
     write_json(path, data)
     with pytest.raises(DataError, match="expected question id '0'"):
         DDVQA().load(ddvqa)
+
+
+def test_paper_preset_cuts_the_echoed_question_and_names_its_samples():
+    """FakeVLM's eval.py keeps the text after the last '?': an echoed part question would read as 'real'."""
+    from fdrbench.scoring import ScoreSettings, score_records
+
+    echoed = "Does the person's skin look real/fake? The person's skin looks fake. It is too smooth."
+    records = [
+        {"sample_id": "0_114_102/1", "label": None, "raw_output": echoed, "truth": {"label": 1, "cls": None, "group": {}}},
+        {"sample_id": "5_044/1", "label": None, "raw_output": "The person's skin looks real.", "truth": {"label": 0, "group": {}}},
+    ]
+    task = DDVQA()
+    paper = score_records(records, task, ["paper"], ScoreSettings(n_boot=0))["paper"]
+    assert paper["overall"]["accuracy"]["value"] == 1.0 and paper["n_failed"] == 0
+    assert paper["protocol"]["options"]["samples"].startswith("one per question")
+    assert "not the sample set" in DDVQA(questions="image").protocols()["paper"].options["samples"]

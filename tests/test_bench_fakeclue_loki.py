@@ -216,7 +216,7 @@ def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
         ("fakeclue", "fakevlm_verdict"),
         ("ddvqa", "fakevlm_verdict"),
         ("loki", "loki_yes_no"),
-        ("sidset", "sida_class"),
+        ("sidset", "sida_class_head_else_text"),
         ("sofake_ood", "sofake_answer"),
         ("mmfr_eval", "fakereasoning_reparse"),
     ],

@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.tasks import parquet
@@ -132,12 +133,14 @@ def test_sidset_folders(tmp_path):
     ]
     assert samples[4].image_ref == "test/tampered/tampered_29551.png"
     assert samples[4].reference.text == "The cup on the table was replaced."
-    # X.png <-> masks/X_mask.png; only 255 is foreground, so the anti-aliased 200 pixel is not
+    # X.png <-> masks/X_mask.png, on SIDA's grid (16 x 12 -> 1024 x 768, 64 px per mask pixel): only
+    # 255 after the bilinear resize is foreground, so the anti-aliased 200 pixel at (2, 2) is not
     mask = samples[4].load_mask()
-    assert mask.shape == (12, 16) and mask.sum() == 15 and not mask[2, 2]
-    # a half-resolution mask is resized to its image before the rule is applied
+    assert mask.shape == (768, 1024) and mask[300, 300] and not mask[170, 170] and not mask[150, 300]
+    assert mask[160:352, 224:352].all() and not mask[:160].any() and not mask[352:].any()
+    # a half-resolution mask (8 x 6) lands on the same grid
     small = samples[3].load_mask()
-    assert small.shape == (12, 16) and small[8:11, 8:11].all() and not small[:3].any() and not small[:, :3].any()
+    assert small.shape == (768, 1024) and small[600, 600] and not small[:300].any() and not small[:, :300].any()
     assert task.prompt == SID_PROMPT
     with pytest.warns(UserWarning, match="1 tampered without mask kept"):
         assert len(SIDSet(missing_mask="keep").load(root)) == 6
@@ -167,8 +170,9 @@ def test_sidset_parquet(tmp_path):
     ]
     assert samples[2].image_ref == "data/validation-00000-of-00001.parquet#2"
     assert samples[2].load_image().size == (16, 12)
-    mask = samples[2].load_mask()
-    assert mask.shape == (12, 16) and mask.sum() == 15
+    mask, decoded = samples[2].load_mask_info()
+    assert mask.shape == (768, 1024) and mask[300, 300] and not mask[170, 170]
+    assert decoded == {"rule": "bilinear to longest side 1024, then == 255", "values": "{0, 200, 255}"}
 
 
 def test_sidset_parquet_unknown_label(tmp_path):
@@ -195,8 +199,44 @@ def test_mask_rules(tmp_path):
     assert (eq == expected_eq).all()
     write_image(tmp_path / "img.png", size=(16, 16))
     assert BinaryMask("r", "eq255", path=str(path), image_path=str(tmp_path / "img.png"))().shape == (16, 16)
+    # the values rule: a two-valued {0, v} mask has foreground v, whatever v is
+    figure_like = tmp_path / "gray100.png"
+    figure_like.write_bytes(mask_bytes(value=100))  # {0, 100, 200}: three values, cut at 100
+    three, info = BinaryMask("r", "values", path=str(figure_like)).decode()
+    assert info == {"rule": "> 100", "values": "{0, 100, 200}"} and three.sum() == 1
+    two = tmp_path / "two.png"
+    Image.fromarray(np.where(MASK_SQUARE, 100, 0).astype(np.uint8)).save(two)
+    mask, info = BinaryMask("r", "values", path=str(two)).decode()
+    assert (mask == MASK_SQUARE).all() and info == {"rule": "== 100", "values": "{0, 100}"}
+    assert BinaryMask("r", "gt127", path=str(two))().sum() == 0  # what a fixed threshold would make of it
+    zeros = tmp_path / "zeros.png"
+    Image.fromarray(np.zeros((4, 4), dtype=np.uint8)).save(zeros)
+    assert BinaryMask("r", "values", path=str(zeros)).decode()[1]["rule"] == "empty (all zero)"
     with pytest.raises(DataError, match="mask file not found"):
         BinaryMask("r", path=str(tmp_path / "none.png"))()
+
+
+def test_sida_masks_are_resized_to_1024_before_keeping_255():
+    """SIDA resizes the gray mask (bilinear) and then keeps == 255; doing it the other way round differs.
+
+    A 2048 x 2 mask whose left 1024 columns are 255 goes to 1024 x 1: output column x averages
+    columns 2x-1 .. 2x+2 with weights 1/8, 3/8, 3/8, 1/8, so it is exactly 255 for x <= 510 and
+    223 at x = 511 (one eighth of zero). Keeping 255 first and then resizing keeps x = 511 too.
+    """
+    import io
+
+    gray = np.zeros((2, 2048), dtype=np.uint8)
+    gray[:, :1024] = 255
+    buffer = io.BytesIO()
+    Image.fromarray(gray).save(buffer, format="PNG")
+
+    class Cell:
+        def open(self):
+            return Image.open(io.BytesIO(buffer.getvalue()))
+
+    mask, info = BinaryMask("r", "eq255", cell=Cell(), longest_side=1024).decode()
+    assert mask.shape == (1, 1024) and int(mask.sum()) == 511 and mask[0, :511].all()
+    assert info["rule"] == "bilinear to longest side 1024, then == 255"
 
 
 def _closed_port() -> int:
@@ -240,3 +280,13 @@ def test_hub_snapshot_in_the_cache_is_read_offline(tmp_path, monkeypatch):
     samples = SoFakeOOD(hub="someone/tiny-sofake").load()
     assert {s.id: s.cls for s in samples} == EXPECTED_SOFAKE
     assert samples[4].load_mask().sum() == 16
+
+
+def test_sofake_masks_drawn_in_gray_100_keep_their_region(tmp_path):
+    """The release's figures show tampered regions near gray 100: a > 127 threshold would empty them."""
+    root = build_sofake(tmp_path / "sf", mask={"value": 100, "edge": None})
+    tampered = [s for s in SoFakeOOD().load(root) if s.cls == "tampered"]
+    for sample in tampered:
+        mask, decoded = sample.load_mask_info()
+        assert (mask == MASK_SQUARE).all() and decoded == {"rule": "== 100", "values": "{0, 100}"}
+        assert sample.truth()["mask"]["decoded"] == decoded

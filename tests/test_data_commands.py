@@ -145,6 +145,9 @@ def test_data_check_command(tmp_path):
     assert split["by_class"] == {"full_synthetic": 2, "real": 2, "tampered": 2}
     assert split["by_group"]["generator"]["openai"] == {"n": 1, "real": 0, "fake": 1}
     assert split["with_mask"] == 2 and split["masks_checked"] == 2 and split["unreadable_masks"] == 0
+    assert split["mask_decoding"] == {"{0, 200, 255} -> > 127.5": 2} and split["empty_masks"] == 0
+    result = runner.invoke(app, ["data", "check", "sofake_ood", "--data-dir", str(root)])
+    assert "mask values {0, 200, 255} -> > 127.5: 2 masks" in result.output and "empty masks 0 of 2" in result.output
     result = runner.invoke(app, ["data", "check", "sofake_ood", "--data-dir", str(root), "--no-decode"])
     assert result.exit_code == 0 and "6 samples: 2 real, 4 fake" in result.output and "by generator" in result.output
     result = runner.invoke(app, ["data", "check", "sofake_ood", "--data-dir", str(tmp_path / "missing")])
@@ -195,3 +198,15 @@ def test_run_with_skip_missing(tmp_path):
     lines = (run_dir / "predictions.jsonl").read_text().splitlines()
     truth = json.loads(lines[0])["truth"]
     assert truth["reference"]["parts"]["verdict"].startswith("This is a")
+
+
+def test_data_check_prints_mask_values_and_flags_masks_that_all_decode_empty(tmp_path):
+    figure_like = build_sofake(tmp_path / "gray100", "v2", mask={"value": 100, "edge": None})
+    split = check_task("sofake_ood", figure_like, show_progress=False)["splits"][0]
+    assert split["status"] == "ok" and split["mask_decoding"] == {"{0, 100} -> == 100": 2}
+    blank = build_sofake(tmp_path / "blank", "v2", mask={"value": 0, "edge": None})
+    report = check_task("sofake_ood", blank, show_progress=False)
+    assert not report["ok"] and report["splits"][0]["status"] == "problems"
+    assert report["splits"][0]["mask_decoding"] == {"{0} -> empty (all zero)": 2} and report["splits"][0]["empty_masks"] == 2
+    result = runner.invoke(app, ["data", "check", "sofake_ood", "--data-dir", str(blank)])
+    assert result.exit_code == 1 and "every mask is empty" in result.output

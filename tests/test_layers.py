@@ -32,7 +32,15 @@ ROOTS = {
     "fdrbench.leaderboard": REPO / "leaderboard",
 }
 MAPPED = ("fdrbench.adapters", "fdrbench.tasks", "fdrbench.leaderboard")
-BASE = {"fdrbench.errors", "fdrbench.types", "fdrbench.paths", "fdrbench.pathsafe", "fdrbench.redact", "fdrbench.progress"}
+BASE = {
+    "fdrbench.errors",
+    "fdrbench.types",
+    "fdrbench.media",
+    "fdrbench.paths",
+    "fdrbench.pathsafe",
+    "fdrbench.redact",
+    "fdrbench.progress",
+}
 #: engine modules allowed to import a mapped package, and why: the commands that start them
 ENGINE_STARTS = {
     ("fdrbench.cli.evaluation", "fdrbench.adapters.baselines.demo"): "`fdrbench demo` runs the baseline on the demo benchmark",

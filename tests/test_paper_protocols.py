@@ -194,6 +194,33 @@ def test_sida_13b_row_is_inconsistent_as_flagged():
     assert round(100 * block["overall"]["macro_f1"]["value"], 1) == 93.7
 
 
+def test_sida_scores_a_class_absent_from_truth_and_predictions_f1_zero():
+    # no full-synthetic image and none predicted: test.py's zero division makes its F1 (and
+    # accuracy) 0, and the overall figures average all three classes
+    matrix = [[8, 0, 2], [0, 0, 0], [1, 0, 9]]
+    block = score_records(three_way_records(matrix), PaperTask(sidset_paper(), "ternary"), settings=NO_BOOT)["paper"]
+    real_f1, tampered_f1 = 2 * 8 / (2 * 8 + 1 + 2), 2 * 9 / (2 * 9 + 2 + 1)
+    assert block["overall"]["full_synthetic_f1"]["value"] == 0.0 and block["overall"]["full_synthetic_recall"]["value"] == 0.0
+    assert block["overall"]["macro_f1"]["value"] == pytest.approx((real_f1 + 0.0 + tampered_f1) / 3)
+    assert block["overall"]["macro_recall"]["value"] == pytest.approx((0.8 + 0.0 + 0.9) / 3)
+    assert block["details"]["macro_f1"]["zero_division"] == 0.0
+    assert block["details"]["macro_f1"]["per_class"]["full_synthetic"]["f1"] == 0.0
+
+
+def test_sida_class_comes_from_the_class_head_also_when_text_was_generated():
+    tampered = {"label": 1, "cls": "tampered"}
+    recs = [
+        # generate mode: the head said tampered, the text says real; SIDA's evaluate takes the head
+        record("g1", tampered, "[CLS] The image is real", cls="tampered", extra={"class_source": "head"}),
+        # a text-only detector is read from its text
+        record("g2", tampered, "[CLS] The image is real", cls="tampered", extra={"class_source": "text"}),
+        record("g3", tampered, "[CLS] The image is tampered [SEG]"),
+    ]
+    paper = score_records(recs, PaperTask(sidset_paper(), "ternary"), settings=NO_BOOT)["paper"]
+    assert paper["overall"]["ternary_accuracy"]["value"] == pytest.approx(2 / 3)
+    assert paper["protocol"]["reparse"] == "sida_class_head_else_text"
+
+
 def test_sida_localization_on_every_tampered_image_at_1024():
     truth = {"label": 1, "cls": "tampered", "mask": encode_mask([[1, 1], [0, 0]])}
     recs = [

@@ -87,15 +87,48 @@ def test_teacher_forced_gives_probabilities_and_masks_at_image_size(tampered, da
         assert pred.mask["size"] == image_size(sample)
         assert decode_mask(pred.mask).shape == tuple(image_size(sample))
         assert pred.explanation == prompts.CANNED["tampered"] and pred.raw_output is None
-        assert pred.extra["cls_logits"] == [0.0, 0.0, 20.0]
+        assert pred.extra["cls_logits"] == [0.0, 0.0, 20.0] and pred.extra["class_source"] == "head"
     described = detector.describe()
     assert described["teacher_forced_answer"] == "[CLS] The image is tampered [SEG]"
     assert described["config"]["out_dim"] == 16 and described["weights_fingerprint"]
     half = ready(SidaDetector(weights=str(tampered.folder), sam=str(tampered.sam), dtype="bfloat16"), tampered)
-    assert half.describe()["dtype"] == "bfloat16"
+    assert half.describe()["dtype"] == "bfloat16" and half.describe()["dtype_requested"] == "bfloat16"
+    assert "float16 on GPU" in half.describe()["dtype_auto"]
     for full, reduced in zip(predictions, half.predict(batch), strict=True):
         assert reduced.cls == full.cls and reduced.mask["size"] == full.mask["size"]
         assert reduced.class_probs["tampered"] == pytest.approx(full.class_probs["tampered"], abs=1e-2)
+
+
+def test_images_are_turned_upright_by_exif_as_opencv_reads_them(tampered, tmp_path):
+    from fdrbench.types import Sample
+
+    # 40 x 20 stored pixels whose EXIF orientation 6 says: turn 90 degrees clockwise to display
+    pixels = np.zeros((20, 40, 3), dtype=np.uint8)
+    pixels[:, :10] = (250, 30, 30)
+    pixels[:5] = (20, 200, 40)
+    stored = Image.fromarray(pixels)
+    exif = stored.getexif()
+    exif[0x0112] = 6
+    rotated_path = tmp_path / "rotated.jpg"
+    stored.save(rotated_path, exif=exif, quality=95)
+    with Image.open(rotated_path) as handle:
+        decoded = np.asarray(handle.convert("RGB"))
+    upright_path = tmp_path / "upright.png"
+    Image.fromarray(np.ascontiguousarray(np.rot90(decoded, k=-1))).save(upright_path)
+
+    def sample(name, path):
+        return Sample(id=name, label=1, cls="tampered", image=path)
+
+    detector = ready(SidaDetector(weights=str(tampered.folder), sam=str(tampered.sam)), tampered)
+    rotated, upright = detector.predict([sample("r", rotated_path), sample("u", upright_path)])
+    assert rotated.mask["size"] == [40, 20] == upright.mask["size"]
+    assert rotated.mask == upright.mask
+    assert "OpenCV" in detector.describe()["exif_orientation"]
+    ignoring = ready(SidaDetector(weights=str(tampered.folder), sam=str(tampered.sam), exif="ignore"), tampered)
+    (as_stored,) = ignoring.predict([sample("r", rotated_path)])
+    assert as_stored.mask["size"] == [20, 40]
+    with pytest.raises(FdrbenchError, match="exif must be apply or ignore"):
+        SidaDetector(exif="rotate")
 
 
 def test_binary_benchmarks_read_the_binary_view(tampered, demo_root, tmp_path):
@@ -130,6 +163,7 @@ def test_generation_reads_class_mask_and_explanation_from_the_answer(tampered, d
     assert pred.explanation == "edges look blurred"
     assert pred.cls == "tampered" and pred.n_tokens == 11 and pred.mask["size"] == image_size(sample)
     assert pred.extra["head_cls"] == "tampered" and pred.extra["text_cls"] == "tampered"
+    assert pred.extra["class_source"] == "head"  # the paper protocol keeps it over the text
     assert pred.extra["n_cls"] == 1 and pred.extra["n_seg"] == 1
     assert detector.describe()["generation"] == {"do_sample": False, "num_beams": 1, "max_new_tokens": 20}
     short = ready(SidaDescriptionDetector(weights=str(tampered.folder), sam=str(tampered.sam), max_new_tokens=3), tampered)
@@ -163,6 +197,7 @@ def test_an_answer_without_cls_is_a_parse_failure_unless_read_as_text(tmp_path, 
     texts = ready(SidaDescriptionDetector(weights=str(checkpoint.folder), sam=str(checkpoint.sam), class_from="text"), checkpoint)
     (pred,) = texts.predict(samples(data)[:1])
     assert pred.cls == "real" and pred.label == 0 and pred.parse_ok and pred.p_fake is None
+    assert pred.extra["class_source"] == "text"
 
 
 def test_description_text_is_read_as_the_chat_script_prints_it():

@@ -178,9 +178,9 @@ def test_prompts_follow_llava_v1_and_the_released_questions():
 
 
 def test_tokenization_strips_spaces_around_added_tokens_as_the_released_tokenizer(tmp_path):
-    from transformers import AutoTokenizer
+    from fdrbench.adapters.sida.loader import load_tokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(str(write_llama_tokenizer(tmp_path)))
+    tokenizer = load_tokenizer(write_llama_tokenizer(tmp_path))
     text = prompts.conversation(prompts.question("sida", "train"), prompts.ANSWERS["tampered"])
     ids = prompts.tokenize(tokenizer, text)
     pieces = [tokenizer.convert_ids_to_tokens(i) if i >= 0 else "<image>" for i in ids]

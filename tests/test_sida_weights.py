@@ -133,6 +133,14 @@ def test_load_fills_every_weight_from_the_released_folder(checkpoint):
     assert half.model.language_model.model.rotary_emb.inv_freq.dtype == torch.float32
 
 
+def test_auto_dtype_is_test_py_fp16_on_gpu_and_fp32_on_cpu():
+    from fdrbench.adapters.sida.loader import torch_dtype
+
+    assert torch_dtype("auto", "cuda") == torch.float16 and torch_dtype("auto", "cuda:1") == torch.float16
+    assert torch_dtype("auto", "cpu") == torch.float32
+    assert torch_dtype("bf16", "cuda") == torch.bfloat16 and torch_dtype("bfloat16", "cpu") == torch.bfloat16
+
+
 def test_load_bin_checkpoint_with_tower_inside(tmp_path):
     written = write_checkpoint(tmp_path, fmt="bin", with_tower=True)
     keys = checkpoint_keys(weight_files(written.folder))

@@ -257,3 +257,33 @@ def test_mmfr_paper_protocol_scores_css_with_the_given_clip_folder(tiny_clip):
     block = score_records(records, MMFREval(clip_path=str(folder)), ["paper"], ScoreSettings(n_boot=0))["paper"]
     assert block["overall"]["css"]["value"] == pytest.approx(1.0, abs=1e-5)
     assert block["details"]["css"]["encoder"] == "clip" and block["details"]["css"]["max_tokens"] == 77
+
+
+def test_mmfr_paper_scores_an_empty_reasoning_and_an_empty_reference_as_the_original(tiny_clip):
+    """FakeReasoning's eval.py: <REASONING></REASONING> is no failure (BLEU/ROUGE 0, CSS = cosine with the
+    empty string's CLIP embedding), and an image whose attributes are all null has the reference ""."""
+    from fdrbench.metrics.embeddings import EncoderSpec, embed
+    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.tasks.mmfr import MMFREval
+
+    folder, _ = tiny_clip
+    empty, text = embed(["", "w1 w2 w3"], EncoderSpec("clip", str(folder)))
+    with_empty = float(empty @ text)
+
+    def answer(reasoning):
+        return f"<REASONING>{reasoning}</REASONING><CONCLUSION>This image is fake.</CONCLUSION>"
+
+    def record(sid, reasoning, reference):
+        truth = {"label": 1, "group": {"generator": "flux"}, "reference": {"text": reference}}
+        return {"sample_id": sid, "label": 1, "raw_output": answer(reasoning), "explanation": reasoning, "truth": truth}
+
+    records = [record("a", "", "w1 w2 w3"), record("b", "w1 w2 w3", ""), record("c", "w1 w2 w3", "w1 w2 w3")]
+    block = score_records(records, MMFREval(clip_path=str(folder)), ["paper"], ScoreSettings(n_boot=0))["paper"]
+    assert block["n_failed"] == 0 and block["overall"]["accuracy"]["value"] == 1.0
+    assert block["overall"]["bleu1"]["value"] == pytest.approx(1 / 3) and block["overall"]["rouge_l"]["value"] == pytest.approx(1 / 3)
+    css = min(1.0, max(0.0, (with_empty + with_empty + 1.0) / 3))
+    assert block["overall"]["css"]["value"] == pytest.approx(css, abs=1e-5)
+    assert block["details"]["css"]["n_with_reference"] == 3 and block["details"]["bleu1"]["n_with_reference"] == 3
+    # strict leaves the empty reference out and scores the empty reasoning 0
+    strict = score_records(records, MMFREval(clip_path=str(folder)), ["strict"], ScoreSettings(n_boot=0))["strict"]
+    assert strict["details"]["rouge_l"]["n_with_reference"] == 2

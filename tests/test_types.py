@@ -123,6 +123,7 @@ def test_sample_mask_from_file_and_truth_encoding(tmp_path):
     Image.fromarray(arr).save(path)
     s = Sample(id="t", label=1, cls="tampered", mask=path)
     assert s.load_mask().sum() == 4
-    assert Truth.of(s).mask == encode_mask(arr > 127)
+    # the stored truth keeps how the file was decoded
+    assert Truth.of(s).mask == {**encode_mask(arr > 127), "decoded": {"rule": "> 127", "values": "{0, 100, 255}"}}
     with pytest.raises(DataError, match="mask file not found"):
         Sample(id="u", label=1, mask=tmp_path / "missing.png").load_mask()

@@ -21,8 +21,9 @@ IMAGE_TOKEN_INDEX = -200
 IGNORE_INDEX = -100
 CPM_TEXT = "<CONCLUSION> This image is"
 #: The CPM pattern and verdict ids of the released model, as written in its training code for the
-#: LLaMA tokenizer. fdrbench always derives the ids from the model's own tokenizer; these are the
-#: values that derivation is expected to give for the LLaMA vocabulary.
+#: LLaMA tokenizer (``CON CL US ION > ▁This ▁image ▁is``: the pattern starts after the ``<``). fdrbench
+#: always derives the ids from the model's own tokenizer; these are the values that derivation gives
+#: for the LLaMA vocabulary (checked against the real vocabulary by ``make conformance``).
 RELEASED_PATTERN_IDS = (6007, 6154, 3308, 2725, 29958, 910, 1967, 338)
 RELEASED_REAL_ID = 1855
 RELEASED_FAKE_ID = 25713

@@ -1,7 +1,9 @@
 """Classification Probability Mapper (paper eqs. 7-9): calibrated binary probabilities from LM logits.
 
 Find the first place where the ids spell the pattern ``"<CONCLUSION> This image is"``; the logits at
-``k = start + len(pattern)`` predict the word after "is". ``[z_real, z_fake] / tau`` (tau = 10) through a
+``k = start + len(pattern)`` predict the word after "is". The pattern is the part of that text whose
+tokens do not depend on what precedes it: for LLaMA the authors' 8 ids ``CON CL US ION > ▁This ▁image
+▁is``, without the ``<`` that is ``▁<`` after a space but ``<`` after a newline. ``[z_real, z_fake] / tau`` (tau = 10) through a
 softmax give ``p_fake``; in training, the cross-entropy against the label, with weight 0 for samples whose
 ids lack the pattern, averaged as ``sum / (sum of weights + 1e-6)``.
 
@@ -36,11 +38,31 @@ class CPMIds:
         return {"pattern": list(self.pattern), "real_id": self.real_id, "fake_id": self.fake_id}
 
 
+#: what generated text may put before the pattern's first character
+PATTERN_CONTEXTS = ("", " ", "\n", "x\n", ". ", "> ")
+
+
+def context_free_ids(tokenizer, text: str) -> tuple[int, ...]:
+    """The longest tail of ``text``'s ids that is the same whatever precedes the text.
+
+    A tokenizer spells the first character of a text differently after a space, a newline or
+    nothing (LLaMA: ``▁<`` / ``<``), so only the ids that follow it identify the text wherever
+    it occurs. Encoding it after each of :data:`PATTERN_CONTEXTS` and keeping the common tail
+    gives, for LLaMA, the 8 ids the released training code hard-codes.
+    """
+    variants = [list(tokenizer(prefix + text, add_special_tokens=False).input_ids) for prefix in PATTERN_CONTEXTS]
+    shortest = min(len(v) for v in variants)
+    n = 0
+    while n < shortest and len({v[-1 - n] for v in variants}) == 1:
+        n += 1
+    return tuple(variants[0][len(variants[0]) - n :])
+
+
 def cpm_ids(tokenizer, config: FakeReasoningConfig) -> CPMIds:
     """The pattern and verdict ids from the model's own tokenizer (never hard-coded)."""
-    pattern = tuple(tokenizer(config.cpm_text, add_special_tokens=False).input_ids)
+    pattern = context_free_ids(tokenizer, config.cpm_text)
     if not pattern:
-        raise FdrbenchError(f"the tokenizer turns the CPM pattern {config.cpm_text!r} into no tokens")
+        raise FdrbenchError(f"the tokenizer spells every token of the CPM pattern {config.cpm_text!r} differently by context")
     ids = []
     for word in (config.real_word, config.fake_word):
         pieces = tokenizer.convert_tokens_to_ids(tokenizer.tokenize(word))

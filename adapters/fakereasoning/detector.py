@@ -9,7 +9,7 @@ text is the explanation, and ``p_fake`` comes from CPM at the point where the ge
 
 Settings (``--model-arg``): ``weights`` (folder or Hub id, default ``AnnaGao/FakeReasoning``),
 ``revision``, ``clip`` and ``dino`` (vision weights when the checkpoint lacks them), ``dtype``
-(``auto`` = bfloat16 on GPU, float32 on CPU), ``greedy``, ``temperature``, ``top_p``,
+(``auto`` = float16 on GPU, the authors' evaluation dtype, and float32 on CPU; ``bfloat16`` on request), ``greedy``, ``temperature``, ``top_p``,
 ``max_new_tokens``, ``template``, ``prompt`` (default the paper's; ``task`` uses the
 task's question), ``attn_implementation``.
 """
@@ -29,6 +29,8 @@ from fdrbench.types import Prediction, Sample
 
 DEFAULT_WEIGHTS = "AnnaGao/FakeReasoning"
 DTYPES = ("auto", "bfloat16", "float16", "float32")
+#: what ``dtype=auto`` means, recorded in the manifest
+AUTO_DTYPE_RULE = "float16 on GPU (the released evaluation loads and runs the model in fp16), float32 on CPU"
 
 
 def resolve_dtype(name: str, device: str):
@@ -37,7 +39,7 @@ def resolve_dtype(name: str, device: str):
     if name not in DTYPES:
         raise FdrbenchError(f"dtype must be one of {', '.join(DTYPES)}, got {name!r}")
     if name == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+        return torch.float16 if device.startswith("cuda") else torch.float32
     return getattr(torch, name)
 
 
@@ -230,6 +232,7 @@ class FakeReasoningDetector(Detector):
             "clip": self.clip,
             "dino": self.dino,
             "dtype": self.dtype_name,
+            "dtype_auto": AUTO_DTYPE_RULE,
             "template": self.template_name,
             "prompt": PAPER_PROMPT if self.prompt is None else self.prompt,
             "decoding": {

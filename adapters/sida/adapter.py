@@ -14,6 +14,10 @@ Two ways to run it, both recorded in the manifest:
 
 Either way ``class_probs`` holds the softmax of the three class logits and ``p_fake`` is
 1 - p(real). ``--model-arg weights=FOLDER`` points at a downloaded checkpoint.
+
+Images are turned upright by their EXIF orientation before both branches see them, as the
+authors' OpenCV ``imread`` does (``exif=ignore`` keeps the stored pixel order); masks are then
+predicted on the upright image.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 
 from fdrbench.adapters.sida import prompts
 from fdrbench.adapters.sida.config import CLASS_NAMES, TAMPERED
+from fdrbench.adapters.sida.loader import AUTO_DTYPE_RULE
 from fdrbench.api.detector import Detector, RunContext
 from fdrbench.api.task import Task
 from fdrbench.errors import FdrbenchError
@@ -35,6 +40,10 @@ MODES = {
 }
 MASK_FROM = ("predicted", "truth")
 CLASS_FROM = ("head", "text")
+EXIF = {
+    "apply": "EXIF orientation applied before preprocessing, as OpenCV's imread (the authors' decoder) does",
+    "ignore": "EXIF orientation ignored: the pixels in the order the file stores them",
+}
 
 
 class SidaDetector(Detector):
@@ -56,6 +65,7 @@ class SidaDetector(Detector):
         sam: str | dict | None = None,
         dtype: str = "auto",
         max_new_tokens: int = 512,
+        exif: str = "apply",
     ):
         self.weights = str(weights or self.default_weights)
         self.mode = mode or self.default_mode
@@ -66,6 +76,9 @@ class SidaDetector(Detector):
         self.sam = sam
         self.dtype = dtype
         self.max_new_tokens = int(max_new_tokens)
+        self.exif = exif
+        if exif not in EXIF:
+            raise FdrbenchError(f"{self.name}: exif must be apply or ignore, got {exif!r}")
         if self.mode not in MODES:
             raise FdrbenchError(f"{self.name}: mode must be one of {', '.join(MODES)}, got {self.mode!r}")
         if mask_from not in MASK_FROM:
@@ -139,7 +152,10 @@ class SidaDetector(Detector):
             "class_from": self.class_from,
             "mask_from": self.mask_from if self.mode == "teacher_forced" else "predicted",
             "mask_rule": "first [SEG] mask, logit > 0, at the image's size",
+            "exif_orientation": EXIF[self.exif],
             "dtype": str(loaded.model.dtype).removeprefix("torch.") if loaded else self.dtype,
+            "dtype_requested": self.dtype,
+            "dtype_auto": AUTO_DTYPE_RULE,
         }
         if self.mode == "teacher_forced":
             out["teacher_forced_answer"] = prompts.ANSWERS["tampered"]
@@ -162,6 +178,13 @@ class SidaDetector(Detector):
                 return self._predict_forced(batch)
             return [self._predict_generated(sample) for sample in batch]
 
+    def _image(self, sample: Sample):
+        """The sample's image as the authors' decoder gives it (upright by EXIF unless ``exif=ignore``)."""
+        from fdrbench.adapters.sida.processing import upright
+
+        image = sample.load_image()
+        return upright(image) if self.exif == "apply" else image
+
     def _features(self, images):
         import torch
 
@@ -176,7 +199,7 @@ class SidaDetector(Detector):
 
         model = self.loaded.model
         started = time.perf_counter()
-        images = [sample.load_image() for sample in batch]
+        images = [self._image(sample) for sample in batch]
         ids = torch.tensor([self.forced_ids] * len(batch), device=model.device)
         embeds, attention = model.embed(ids, self._features(images))
         hidden = model.last_hidden(embeds, attention)
@@ -201,7 +224,7 @@ class SidaDetector(Detector):
                     explanation=prompts.CANNED[name] if self.variant == "sida" else None,
                     mask=masks.get(b),
                     latency_s=per_sample,
-                    extra={"mode": self.mode, "cls_logits": readout.decision_logits.float().tolist()},
+                    extra={"mode": self.mode, "class_source": "head", "cls_logits": readout.decision_logits.float().tolist()},
                 )
             )
         return out
@@ -215,7 +238,7 @@ class SidaDetector(Detector):
 
         model, tokenizer = self.loaded.model, self.loaded.tokenizer
         started = time.perf_counter()
-        image = sample.load_image()
+        image = self._image(sample)
         features = self._features([image])
         ids = torch.tensor([self.prompt_ids], device=model.device)
         embeds, attention = model.embed(ids, features)
@@ -250,6 +273,7 @@ class SidaDetector(Detector):
             n_tokens=int(new.shape[1]),
             extra={
                 "mode": self.mode,
+                "class_source": self.class_from if cls is not None else None,
                 "head_cls": head_cls,
                 "text_cls": text_cls,
                 "n_cls": 0 if readout.cls_logits is None else len(readout.cls_logits),

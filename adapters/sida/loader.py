@@ -18,6 +18,8 @@ from fdrbench.adapters.sida.weights import KeyMap, KeyReport, checkpoint_keys, i
 from fdrbench.errors import FdrbenchError
 
 DTYPES = {"bfloat16": "bfloat16", "bf16": "bfloat16", "float16": "float16", "fp16": "float16", "float32": "float32", "fp32": "float32"}
+#: what ``dtype=auto`` means, recorded in the manifest
+AUTO_DTYPE_RULE = "float16 on GPU (test.py's default precision, with which SID-Set was scored), float32 on CPU"
 
 
 def resolve_folder(spec: str | Path, what: str) -> Path:
@@ -38,11 +40,11 @@ def resolve_folder(spec: str | Path, what: str) -> Path:
 
 
 def torch_dtype(name: str, device: str):
-    """``auto`` -> bfloat16 on CUDA (as the authors' chat scripts), float32 elsewhere."""
+    """``auto`` -> float16 on CUDA (the authors' ``test.py``), float32 elsewhere."""
     import torch
 
     if name == "auto":
-        return torch.bfloat16 if device.startswith("cuda") else torch.float32
+        return torch.float16 if device.startswith("cuda") else torch.float32
     if name not in DTYPES:
         raise FdrbenchError(f"dtype must be auto, bfloat16, float16 or float32, got {name!r}")
     return getattr(torch, DTYPES[name])
@@ -76,7 +78,6 @@ def load(
 ) -> Loaded:
     """Read ``config.json``, the tokenizer and every tensor of a SIDA checkpoint into :class:`SidaModel`."""
     from accelerate import init_empty_weights
-    from transformers import AutoTokenizer
 
     from fdrbench.adapters.sida.modeling import SidaModel
 
@@ -110,8 +111,20 @@ def load(
         raise FdrbenchError(f"{folder}: the weights do not fit the sizes in its config.json: {exc}") from exc
     model.to(device)
     model.eval()
-    tokenizer = AutoTokenizer.from_pretrained(str(folder))
-    return Loaded(model, tokenizer, config, clip_folder, report, folder)
+    return Loaded(model, load_tokenizer(folder), config, clip_folder, report, folder)
+
+
+def load_tokenizer(folder: Path):
+    """The checkpoint's tokenizer: a SentencePiece LLaMA folder as transformers 4.31's slow tokenizer
+    (the authors' ``use_fast=False``) read it, since transformers 5 would pick a generic backend for a
+    ``llava`` config that drops the ``▁`` before the first word; anything else as ``AutoTokenizer`` loads it."""
+    from transformers import AutoTokenizer
+
+    from fdrbench.backends.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
+
+    if is_sentencepiece_llama(folder):
+        return sentencepiece_tokenizer(folder)
+    return AutoTokenizer.from_pretrained(str(folder))
 
 
 def _clip_config(clip_folder: Path | None):

@@ -44,6 +44,13 @@ def sam_input(image: Image.Image, size: int) -> SamInput:
     return SamInput(np.ascontiguousarray(padded.transpose(2, 0, 1)), (new_h, new_w), (height, width))
 
 
+def upright(image: Image.Image) -> Image.Image:
+    """The image turned by its EXIF orientation tag, as OpenCV's ``imread`` returns it by default."""
+    from PIL import ImageOps
+
+    return ImageOps.exif_transpose(image)
+
+
 def clip_processor(source: str | Path | None):
     """CLIP's image processor (PIL backend, as the authors' transformers version had), from the
     tower's folder when it has a ``preprocessor_config.json``, else CLIP ViT-L/14's defaults."""

@@ -75,9 +75,11 @@ def tokenize(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
     tokenized on its own, the tokenizer's BOS first. Within a chunk, as the slow LLaMA
     tokenizer of transformers 4.31 did: the tokens added to the vocabulary (``[CLS]``,
     ``[SEG]``, ``<im_start>``, ...) are cut out and the whitespace on both sides of them is
-    dropped, so ``ASSISTANT: [CLS] The`` gives ``:``, ``[CLS]``, ``▁The``, never a lone
+    dropped, so ``ASSISTANT: [CLS] The`` gives ``:``, ``[CLS]``, then ``The``, never a lone
     ``▁`` before ``[CLS]`` (newer tokenizers keep it, which would move the position the class
-    head reads).
+    head reads). The text after an added token is tokenized as the tokenizer writes text that
+    follows a special token: ``▁The`` when its ``legacy`` flag is set, ``The`` when not (4.31's
+    rule, checked by ``make conformance``).
     """
     added = [t for t in tokenizer.get_added_vocab() if t not in _named_specials(tokenizer)]
     splitter = re.compile("(" + "|".join(re.escape(t) for t in sorted(added, key=len, reverse=True)) + ")") if added else None
@@ -95,8 +97,18 @@ def tokenize(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
             if i < len(pieces) - 1:
                 piece = piece.rstrip()
             if piece:
-                ids.extend(tokenizer(piece, add_special_tokens=False).input_ids)
+                ids.extend(_after_special(tokenizer, piece) if i > 0 else tokenizer(piece, add_special_tokens=False).input_ids)
     return ids
+
+
+def _after_special(tokenizer: PreTrainedTokenizerBase, text: str) -> list[int]:
+    """The ids of ``text`` where it follows a special token (the BOS marks the place, then is cut off)."""
+    marker = tokenizer.bos_token or tokenizer.unk_token
+    head = list(tokenizer(marker, add_special_tokens=False).input_ids) if marker else []
+    marked = list(tokenizer(marker + text, add_special_tokens=False).input_ids) if marker else []
+    if len(head) == 1 and marked[:1] == head:
+        return marked[1:]
+    return list(tokenizer(text, add_special_tokens=False).input_ids)
 
 
 def _leading_specials(tokenizer: PreTrainedTokenizerBase) -> list[int]:

@@ -5,6 +5,11 @@ with a ground-truth mask) are scored, whatever the detector's verdict, as three-
 benchmarks' evaluations do. A tampered image without a predicted mask counts as an empty prediction; the metrics are
 null when the detector predicts no mask at all.
 
+A run whose ground-truth masks of tampered images are all empty cannot be scored: the masks were
+decoded with a rule that does not fit them (e.g. a ``> 127`` threshold on masks drawn in gray
+100), and any IoU would be a number about the decoder, not the detector. How each truth mask was
+decoded (``truth.mask.decoded``, when its task records it) is listed in the details.
+
 Masks are compared at a stated resolution (protocol option ``mask_size``): ``None`` keeps the
 ground truth's size (a prediction of another size is resized to it, nearest neighbour); an
 integer ``L`` resizes both so that the longest side is ``L`` (1024 is common).
@@ -180,9 +185,11 @@ def _prepare(frame: Frame) -> None:
     cols["loc_valid"] = np.zeros(n, dtype=bool)
     cols["loc_auc"][:] = np.nan
     n_scores = 0
+    any_foreground = False
     for i in targets:
         sid = str(frame.ids[i])
         truth = _decode(frame.records[i].truth.mask, sid, "truth.mask")
+        any_foreground = any_foreground or bool(truth.any())
         pred_obj = frame.predictions[i]
         pred = _decode(pred_obj.mask, sid, "the predicted mask") if pred_obj.mask is not None else np.zeros(truth.shape, dtype=bool)
         if pred.shape != truth.shape:
@@ -198,8 +205,25 @@ def _prepare(frame: Frame) -> None:
         cols["loc_valid"][i] = True
         cols["loc_inter"][i], cols["loc_union"][i] = out["inter"], out["union"]
         cols["loc_iou"][i], cols["loc_f1"][i], cols["loc_auc"][i] = out["iou"], out["f1"], out["auc"]
+    if not any_foreground:
+        decodings = ", ".join(f"{k} ({n})" for k, n in truth_decodings(frame, targets).items()) or "not recorded"
+        raise ResultsError(
+            f"all {len(targets)} ground-truth masks of tampered images are empty (decoded: {decodings}); "
+            "the mask rule does not fit this release, so localization cannot be scored"
+        )
     frame.columns.update(cols)
     frame.columns["loc_n_score_maps"] = np.array([n_scores])
+
+
+def truth_decodings(frame: Frame, rows) -> dict[str, int]:
+    """``"<rule> of <values>" -> number of truth masks`` over ``rows``, from ``truth.mask.decoded``."""
+    counts: dict[str, int] = {}
+    for i in rows:
+        decoded = (frame.records[i].truth.mask or {}).get("decoded")
+        if isinstance(decoded, dict):
+            key = f"{decoded.get('rule')} of {decoded.get('values')}"
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
 
 
 def _masked_mean(column: str, valid: str = "loc_valid"):
@@ -226,12 +250,16 @@ def _details(frame: Frame, rows: np.ndarray) -> dict:
     mask_size = frame.family_options(LocalizationOptions).mask_size
     valid = frame.columns["loc_valid"][rows]
     with_mask = sum(1 for i in rows[valid] if frame.predictions[i].mask is not None)
-    return {
+    out = {
         "resolution": "ground-truth mask size" if mask_size is None else f"longest side {int(mask_size)} px",
         "n_images": int(valid.sum()),
         "n_with_predicted_mask": int(with_mask),
         "pixel_auc_from": "score maps" if int(frame.columns["loc_n_score_maps"][0]) else "binary masks",
     }
+    decodings = truth_decodings(frame, rows[valid])
+    if decodings:
+        out["truth_mask_decoding"] = decodings
+    return out
 
 
 METRICS: dict[str, Metric] = family(

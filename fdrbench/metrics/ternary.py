@@ -7,6 +7,10 @@ positive for none. F1 is one-vs-rest; ``macro_f1`` averages the classes whose F1
 ``zero_division=np.nan``. ``macro_recall`` is the mean per-class accuracy (the "overall
 accuracy" of three-way papers on a balanced test set). The metrics are null when the truth has no classes (a
 binary task) or the detector never states a class.
+
+Protocol option ``zero_division`` (default None): with ``0``, a per-class figure whose
+denominator is empty is 0 and the macro means take all three classes, as SIDA's ``test.py``
+does (a class absent from truth and predictions scores F1 0).
 """
 
 from __future__ import annotations
@@ -34,11 +38,11 @@ def encode_classes(names: Sequence[str | None]) -> np.ndarray:
     return out
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+def _ratio(num: np.ndarray, den: np.ndarray, zero_division: float = np.nan) -> np.ndarray:
     num = np.asarray(num, dtype=float)
     den = np.asarray(den, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), zero_division)
 
 
 def _counts(t: np.ndarray, p: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -47,19 +51,19 @@ def _counts(t: np.ndarray, p: np.ndarray, c: int) -> tuple[np.ndarray, np.ndarra
     return np.sum(t_c & p_c, axis=-1), np.sum(~t_c & p_c, axis=-1), np.sum(t_c & ~p_c, axis=-1)
 
 
-def class_recall(cls_true: np.ndarray, cls_pred: np.ndarray, c: int) -> np.ndarray:
+def class_recall(cls_true: np.ndarray, cls_pred: np.ndarray, c: int, zero_division: float = np.nan) -> np.ndarray:
     tp, _, fn = _counts(np.asarray(cls_true), np.asarray(cls_pred), c)
-    return _ratio(tp, tp + fn)
+    return _ratio(tp, tp + fn, zero_division)
 
 
-def class_precision(cls_true: np.ndarray, cls_pred: np.ndarray, c: int) -> np.ndarray:
+def class_precision(cls_true: np.ndarray, cls_pred: np.ndarray, c: int, zero_division: float = np.nan) -> np.ndarray:
     tp, fp, _ = _counts(np.asarray(cls_true), np.asarray(cls_pred), c)
-    return _ratio(tp, tp + fp)
+    return _ratio(tp, tp + fp, zero_division)
 
 
-def class_f1(cls_true: np.ndarray, cls_pred: np.ndarray, c: int) -> np.ndarray:
+def class_f1(cls_true: np.ndarray, cls_pred: np.ndarray, c: int, zero_division: float = np.nan) -> np.ndarray:
     tp, fp, fn = _counts(np.asarray(cls_true), np.asarray(cls_pred), c)
-    return _ratio(2 * tp, 2 * tp + fp + fn)
+    return _ratio(2 * tp, 2 * tp + fp + fn, zero_division)
 
 
 def _nanmean_rows(values: np.ndarray) -> np.ndarray:
@@ -68,15 +72,15 @@ def _nanmean_rows(values: np.ndarray) -> np.ndarray:
     return _ratio(np.where(finite, values, 0.0).sum(axis=0), finite.sum(axis=0))
 
 
-def macro_f1(cls_true: np.ndarray, cls_pred: np.ndarray) -> np.ndarray:
-    return _nanmean_rows(np.stack([class_f1(cls_true, cls_pred, c) for c in range(len(TERNARY_CLASSES))]))
+def macro_f1(cls_true: np.ndarray, cls_pred: np.ndarray, zero_division: float = np.nan) -> np.ndarray:
+    return _nanmean_rows(np.stack([class_f1(cls_true, cls_pred, c, zero_division) for c in range(len(TERNARY_CLASSES))]))
 
 
-def macro_recall(cls_true: np.ndarray, cls_pred: np.ndarray) -> np.ndarray:
-    return _nanmean_rows(np.stack([class_recall(cls_true, cls_pred, c) for c in range(len(TERNARY_CLASSES))]))
+def macro_recall(cls_true: np.ndarray, cls_pred: np.ndarray, zero_division: float = np.nan) -> np.ndarray:
+    return _nanmean_rows(np.stack([class_recall(cls_true, cls_pred, c, zero_division) for c in range(len(TERNARY_CLASSES))]))
 
 
-def ternary_accuracy(cls_true: np.ndarray, cls_pred: np.ndarray) -> np.ndarray:
+def ternary_accuracy(cls_true: np.ndarray, cls_pred: np.ndarray, zero_division: float = np.nan) -> np.ndarray:
     t = np.asarray(cls_true)
     if t.shape[-1] == 0:
         return np.full(t.shape[:-1], np.nan)
@@ -125,16 +129,22 @@ def _prepare(frame: Frame) -> None:
     frame.columns[_CODES] = np.ones(len(frame), dtype=bool)
 
 
+def zero_division(frame: Frame) -> float:
+    """The protocol's value for a figure with an empty denominator (NaN: undefined, left out)."""
+    value = frame.options.get("zero_division")
+    return np.nan if value is None else float(value)
+
+
 def _on_codes(fn):
     def compute(frame: Frame, idx: np.ndarray) -> np.ndarray:
-        return fn(frame.columns[_CODES + "_true"][idx], frame.columns[_CODES + "_pred"][idx])
+        return fn(frame.columns[_CODES + "_true"][idx], frame.columns[_CODES + "_pred"][idx], zero_division(frame))
 
     return compute
 
 
 def _per_class(fn, c: int):
     def compute(frame: Frame, idx: np.ndarray) -> np.ndarray:
-        return fn(frame.columns[_CODES + "_true"][idx], frame.columns[_CODES + "_pred"][idx], c)
+        return fn(frame.columns[_CODES + "_true"][idx], frame.columns[_CODES + "_pred"][idx], c, zero_division(frame))
 
     return compute
 
@@ -142,9 +152,10 @@ def _per_class(fn, c: int):
 def _details(frame: Frame, rows: np.ndarray) -> dict:
     t = frame.columns[_CODES + "_true"][rows]
     p = frame.columns[_CODES + "_pred"][rows]
+    zero = zero_division(frame)
     per_class = {}
     for c, name in enumerate(TERNARY_CLASSES):
-        values = {"precision": class_precision(t, p, c), "recall": class_recall(t, p, c), "f1": class_f1(t, p, c)}
+        values = {"precision": class_precision(t, p, c, zero), "recall": class_recall(t, p, c, zero), "f1": class_f1(t, p, c, zero)}
         per_class[name] = {k: (float(v) if np.isfinite(v) else None) for k, v in values.items()}
         per_class[name]["support"] = int(np.sum(t == c))
     return {
@@ -152,6 +163,7 @@ def _details(frame: Frame, rows: np.ndarray) -> dict:
         "predicted_columns": [*TERNARY_CLASSES, "no_class"],
         "confusion_matrix": confusion_matrix(t, p),
         "per_class": per_class,
+        "zero_division": None if np.isnan(zero) else zero,
     }
 
 

@@ -17,6 +17,11 @@ Settings are protocol options (recorded in ``scores.json`` with each metric's de
 - ``css_encoder`` (``minilm``): ``minilm`` (bundled all-MiniLM-L6-v2), ``sentence-transformers``
   or ``clip`` with ``css_model`` a model folder; ``css_max_tokens`` truncates (77 for CLIP).
 - ``bertscore_model`` (bundled MiniLM) and ``bertscore_num_layers`` (the model's depth).
+- ``score_empty_text`` (False): an empty explanation, or an empty reference (stored as ``""``,
+  not absent), is scored instead of left to 0 / left out: BLEU and ROUGE are 0, CSS is the cosine
+  with the empty string's embedding, and the sample counts in every mean (as a paper's evaluation
+  does when an empty tagged answer is not a failure and a sample whose annotations are all null
+  has the reference ``""``).
 
 A metric whose library or data is missing (nltk, rouge-score, sentence-transformers, WordNet for
 METEOR, a CLIP folder) is null with the reason in the details, never 0. Cosine-based scores
@@ -56,6 +61,7 @@ class TextOptions(FamilyOptions):
     css_device: str | None = None
     bertscore_model: str | None = None
     bertscore_num_layers: int | None = None
+    score_empty_text: bool = False
 
 
 def _options(frame: Frame) -> TextOptions:
@@ -63,6 +69,10 @@ def _options(frame: Frame) -> TextOptions:
 
 
 # --------------------------------------------------------------------------- inputs
+
+
+def _score_empty(frame: Frame) -> bool:
+    return _options(frame).score_empty_text
 
 
 def _pairs(frame: Frame) -> str | None:
@@ -74,6 +84,8 @@ def _pairs(frame: Frame) -> str | None:
             if not all(isinstance(t, str) for t in given):
                 raise ResultsError(f"sample {record.sample_id!r}: truth.reference texts must be strings, got {str(given)[:80]}")
             texts = [t for t in given if t.strip()]
+            if not texts and _score_empty(frame) and isinstance(record.truth.reference.text, str):
+                texts = [""]  # an empty reference, not an absent one: scored against ""
             refs.append(texts)
             hyps.append((pred.explanation or "").strip())
         frame.columns[_HYP] = np.array(hyps, dtype=object)
@@ -84,14 +96,22 @@ def _pairs(frame: Frame) -> str | None:
     valid = frame.columns[_VALID]
     if not valid.any():
         return "no sample has a reference text"
-    if not any(pred.explanation for pred in frame.predictions):
+    gives = (lambda p: p.explanation is not None) if _score_empty(frame) else (lambda p: bool(p.explanation))
+    if not any(gives(pred) for pred in frame.predictions):
         return "the detector gives no explanations"
     return None
 
 
 def _todo(frame: Frame) -> list[int]:
-    """Rows whose score must be computed: a reference and a non-empty explanation."""
-    return [i for i in np.flatnonzero(frame.columns[_VALID]) if frame.columns[_HYP][i]]
+    """Rows whose lexical scores must be computed: a non-empty reference and a non-empty explanation
+    (every other row with a reference scores 0)."""
+    return [i for i in np.flatnonzero(frame.columns[_VALID]) if frame.columns[_HYP][i] and any(frame.columns[_REFS][i])]
+
+
+def _embedded_rows(frame: Frame) -> list[int]:
+    """Rows whose embedding similarity is computed: :func:`_todo`, or with ``score_empty_text`` every
+    row with a reference (an empty text is embedded like any other)."""
+    return [int(i) for i in np.flatnonzero(frame.columns[_VALID])] if _score_empty(frame) else _todo(frame)
 
 
 def _mark(frame: Frame, names: tuple[str, ...], reason: str) -> None:
@@ -220,6 +240,7 @@ def css_encoder(frame_or_options: Frame | dict) -> Any:
 def _fill_css(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.embeddings import EncoderUnavailable, embed
 
+    rows = _embedded_rows(frame)
     try:
         spec = css_encoder(frame).resolved()
         hyps = [frame.columns[_HYP][i] for i in rows]

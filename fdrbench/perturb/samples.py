@@ -25,11 +25,10 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from fdrbench.errors import DataError
 from fdrbench.perturb.geometry import Plan
 from fdrbench.perturb.presets import parse
 from fdrbench.perturb.spec import Perturbation
-from fdrbench.types import Sample, Truth, load_mask, open_image
+from fdrbench.types import Sample, Truth, image_size, load_mask_info, open_image
 
 BOX_KEYS = ("box", "region")
 DIGITS = 3  # coordinates are kept to a thousandth of a pixel
@@ -63,20 +62,14 @@ class PerturbedSample(Sample):
     def _source_size(self) -> tuple[int, int]:
         """(width, height) from the file's header when the image is a file, else by decoding it."""
         if isinstance(self.image, (str, Path)) and Path(self.image).is_file():
-            from PIL import Image, UnidentifiedImageError
-
-            try:
-                with Image.open(self.image) as handle:
-                    return handle.size
-            except (UnidentifiedImageError, OSError) as exc:
-                raise DataError(f"not a readable image ({exc})", path=self.image, record=self.id) from exc
+            return image_size(self.image, self.id)
         return open_image(self.image, sample_id=self.id).size
 
-    def load_mask(self) -> np.ndarray | None:
-        mask = load_mask(self.mask, sample_id=self.id)
+    def load_mask_info(self) -> tuple[np.ndarray | None, dict]:
+        mask, info = load_mask_info(self.mask, sample_id=self.id)
         if mask is None or not self.perturbation.geometric:
-            return mask
-        return self.geometry().warp_mask(mask)
+            return mask, info
+        return self.geometry().warp_mask(mask), info
 
     def truth(self, include_mask: bool = True) -> Truth:
         out = super().truth(include_mask=include_mask)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import torch
 
 from fdrbench.adapters.fakereasoning.config import (
     CLIP_L14_336,
@@ -105,12 +106,31 @@ def test_tiny_tokenizer_is_deterministic_and_round_trips(tokenizer):
 def test_cpm_ids_come_from_the_tokenizer_and_match_in_context(tokenizer):
     config = tiny_config(len(tokenizer))
     ids = cpm_ids(tokenizer, config)
-    assert ids.pattern == tuple(tokenizer("<CONCLUSION> This image is", add_special_tokens=False).input_ids)
-    in_context = tokenizer("... </REASONING> <CONCLUSION> This image is fake. </CONCLUSION>").input_ids
-    start = next(i for i in range(len(in_context)) if tuple(in_context[i : i + len(ids.pattern)]) == ids.pattern)
-    assert in_context[start + len(ids.pattern)] == ids.fake_id
+    # the tokens after the "<", which is spelt "Ġ<" after a space but "<" after a newline
+    plain = tokenizer("<CONCLUSION> This image is", add_special_tokens=False).input_ids
+    assert tokenizer.convert_ids_to_tokens(plain)[0] == "Ġ<"
+    assert ids.pattern == tuple(plain[1:])
+    assert tokenizer.convert_ids_to_tokens(list(ids.pattern)) == ["CONCLUSION", ">", "ĠThis", "Ġimage", "Ġis"]
+    for text in (
+        "... </REASONING> <CONCLUSION> This image is fake. </CONCLUSION>",
+        "... </REASONING>\n<CONCLUSION> This image is fake. </CONCLUSION>",
+        "... </REASONING><CONCLUSION> This image is fake. </CONCLUSION>",
+    ):
+        in_context = tokenizer(text).input_ids
+        start = next(i for i in range(len(in_context)) if tuple(in_context[i : i + len(ids.pattern)]) == ids.pattern)
+        assert in_context[start + len(ids.pattern)] == ids.fake_id, text
     assert ids.real_id != ids.fake_id
     assert not ids.matches_released()
+
+
+def test_cpm_reads_p_fake_when_the_conclusion_follows_a_newline(tokenizer):
+    from fdrbench.adapters.fakereasoning.cpm import find_positions
+
+    ids = cpm_ids(tokenizer, tiny_config(len(tokenizer)))
+    text = "<REASONING> odd light. </REASONING>\n<CONCLUSION> This image is fake. </CONCLUSION>"
+    sequence = torch.tensor([tokenizer(text, add_special_tokens=False).input_ids])
+    position = find_positions(sequence, ids.pattern)[0].item()
+    assert position > 0 and sequence[0, position].item() == ids.fake_id
 
 
 def test_released_ids_are_recorded_for_the_llama_vocabulary():

@@ -38,6 +38,7 @@ def test_released_decoding_overrides_the_checkpoint_generation_config(tiny_ckpt,
     described = detector.describe()
     assert described["checkpoint_generation_config"]["repetition_penalty"] == 1.3
     assert described["prompt"] == PAPER_PROMPT and described["resolved_dtype"] == "float32"
+    assert described["dtype"] == "auto" and described["dtype_auto"].startswith("float16 on GPU")
     greedy = make(tiny_ckpt, temperature=0.0)
     greedy.setup(RunContext(task=MMFREval(), device="cpu"))
     assert greedy.generation_settings()["do_sample"] is False and greedy.describe()["decoding"]["temperature"] is None

@@ -191,7 +191,9 @@ def test_hub_ids_resolve_through_the_hub_cache(tiny_ckpt, loaded, tmp_path, monk
 def test_dtype_is_a_setting_and_bfloat16_runs(tiny_ckpt, pixels):
     from fdrbench.adapters.fakereasoning.detector import resolve_dtype
 
-    assert resolve_dtype("auto", "cuda:0") == torch.bfloat16 and resolve_dtype("auto", "cpu") == torch.float32
+    # auto is the released evaluation's fp16 on a GPU; bf16 stays a setting
+    assert resolve_dtype("auto", "cuda:0") == torch.float16 and resolve_dtype("auto", "cpu") == torch.float32
+    assert resolve_dtype("bfloat16", "cuda:0") == torch.bfloat16
     assert resolve_dtype("float16", "cpu") == torch.float16
     with pytest.raises(FdrbenchError, match="dtype must be one of"):
         resolve_dtype("int8", "cpu")

@@ -282,10 +282,11 @@ def build_ddvqa(root: Path, frames_root: Path | None = None, frames_per_video: i
 SOFAKE_NAMES = {"v1": ["full_synthetic", "real", "tampered"], "v2": ["real", "tampered", "full_synthetic"]}
 
 
-def mask_bytes(size=(8, 8), value: int = 255) -> bytes:
+def mask_bytes(size=(8, 8), value: int = 255, edge: int | None = 200) -> bytes:
     arr = np.zeros((size[1], size[0]), dtype=np.uint8)
     arr[2:6, 2:6] = value
-    arr[2, 2] = 200  # an anti-aliased edge pixel: foreground for > 127, background for == 255
+    if edge is not None:
+        arr[2, 2] = edge  # an anti-aliased edge pixel: foreground for > 127, background for == 255
     buffer = io.BytesIO()
     Image.fromarray(arr, mode="L").save(buffer, format="PNG")
     return buffer.getvalue()
@@ -307,8 +308,10 @@ def sofake_rows(version: str) -> list[dict]:
     return rows
 
 
-def build_sofake(root: Path, version: str = "v2", card: bool = True, metadata: bool = True) -> Path:
-    """``root/data/test-00000-of-00001.parquet`` (+ README.md) as the Hub snapshot of one version holds it."""
+def build_sofake(root: Path, version: str = "v2", card: bool = True, metadata: bool = True, mask: dict | None = None) -> Path:
+    """``root/data/test-00000-of-00001.parquet`` (+ README.md) as the Hub snapshot of one version holds it;
+    ``mask`` overrides :func:`mask_bytes`'s ``value`` / ``edge`` (``{"value": 100, "edge": None}``: the
+    two-valued gray-100 masks of the release's figures)."""
     import datasets
 
     names = SOFAKE_NAMES[version]
@@ -328,7 +331,7 @@ def build_sofake(root: Path, version: str = "v2", card: bool = True, metadata: b
             {"bytes": image_bytes(COLOURS[i % 6], fmt="JPEG" if row["filename"].endswith(".jpg") else "PNG"), "path": None}
         )
         columns["label"].append(names.index(row["cls"]))
-        columns["mask"].append({"bytes": mask_bytes(), "path": None} if row["cls"] == "tampered" else None)
+        columns["mask"].append({"bytes": mask_bytes(**(mask or {})), "path": None} if row["cls"] == "tampered" else None)
         columns["filename"].append(row["filename"])
         if version == "v2":
             columns["generator"].append(row["generator"])

@@ -186,12 +186,11 @@ def make_echo(model, tokenizer, script: list[str]) -> None:
 
 
 def write_llama_tokenizer(folder: Path) -> Path:
-    """A SentencePiece LLaMA tokenizer folder as LISA/SIDA ship it (``tokenizer.model`` + config),
-    trained in code on SIDA's prompts, with SIDA's added tokens saved beside it."""
+    """A SentencePiece LLaMA tokenizer folder as LISA/SIDA ship it (``tokenizer.model``, a config
+    with ``legacy`` true, ``added_tokens.json`` with SIDA's added tokens), trained in code on SIDA's prompts."""
     import io
 
     import sentencepiece as spm
-    from transformers import AutoTokenizer
 
     texts = [prompts.SYSTEM, "USER: ASSISTANT:", *prompts.ANSWERS.values(), *prompts.CANNED.values()]
     texts += [q for variant in prompts.QUESTIONS.values() for q in variant.values()]
@@ -210,14 +209,11 @@ def write_llama_tokenizer(folder: Path) -> Path:
         normalization_rule_name="identity",
         minloglevel=2,
     )
-    base = folder / "base"
-    base.mkdir(parents=True, exist_ok=True)
-    (base / "tokenizer.model").write_bytes(model.getvalue())
-    config = {"tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False, "legacy": True}
-    (base / "tokenizer_config.json").write_text(json.dumps({**config, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}))
-    tokenizer = AutoTokenizer.from_pretrained(str(base))
-    tokenizer.add_tokens(ADDED[:2])
-    tokenizer.add_tokens(ADDED[3:], special_tokens=True)
     out = folder / "tokenizer"
-    tokenizer.save_pretrained(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "tokenizer.model").write_bytes(model.getvalue())
+    config = {"tokenizer_class": "LlamaTokenizer", "add_bos_token": True, "add_eos_token": False, "legacy": True}
+    (out / "tokenizer_config.json").write_text(json.dumps({**config, "bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"}))
+    added = [*ADDED[:2], *ADDED[3:]]
+    (out / "added_tokens.json").write_text(json.dumps({token: 400 + i for i, token in enumerate(added)}))
     return out
