@@ -102,6 +102,7 @@ class Protocol:
     failed sample keeps the label the re-parse gave it, e.g. a deterministic coin, and is still
     counted as a failure). ``options`` are the metric families' settings, checked against the
     options those families declare. ``aggregates`` are added to (or replace) the task's.
+    ``samples`` says which sample set the paper scored, where a task option decides it.
     """
 
     name: str
@@ -112,6 +113,8 @@ class Protocol:
     reparse: Callable[..., Any] | None = None
     options: Mapping[str, Any] = field(default_factory=dict)
     aggregates: Mapping[str, Aggregate] = field(default_factory=dict)
+    #: which samples the protocol's paper scored, when the task's option decides it (recorded, not computed)
+    samples: str = ""
 
     def __post_init__(self) -> None:
         if self.failure_policy not in FAILURE_POLICIES:
@@ -134,6 +137,8 @@ class Protocol:
         }
         if self.aggregates:
             out["aggregates"] = {k: a.settings() for k, a in self.aggregates.items()}
+        if self.samples:
+            out["samples"] = self.samples
         return out
 
     def version(self) -> str:

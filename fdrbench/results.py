@@ -187,6 +187,7 @@ class ProtocolInfo(msgspec.Struct, omit_defaults=True):
     reparse: str | None
     options: dict[str, Any]
     aggregates: dict[str, Any] | None = None
+    samples: str | None = None
     version: str | None = None
 
 

@@ -65,7 +65,7 @@ class DDVQA(DatasetTask):
             samples = "one per question, each on its own frame (FakeVLM's DD-VQA evaluation: 1,323 test questions)"
         else:
             samples = "the image-level question only (questions=image): not the sample set of FakeVLM's DD-VQA figures"
-        return {**super().protocols(), "paper": replace(paper, options={**paper.options, "samples": samples})}
+        return {**super().protocols(), "paper": replace(paper, samples=samples)}
 
     def __init__(self, **options):
         super().__init__(**options)

@@ -172,14 +172,14 @@ def _class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[P
     return reparse
 
 
-def sida_reparse() -> Callable[[Prediction], Prediction]:
+def sida_reparse() -> Callable[[Prediction, Truth], Prediction]:
     """SIDA's class head decides when it gave the class; text-only predictions are re-read."""
     from_text = _class_reparse(verdicts.sida_class, "sida_class")
 
-    def reparse(pred: Prediction) -> Prediction:
+    def reparse(pred: Prediction, truth: Truth) -> Prediction:
         if (pred.extra or {}).get(CLASS_SOURCE) == "head" and pred.cls is not None:
             return pred
-        return from_text(pred)
+        return from_text(pred, truth)
 
     reparse.__qualname__ = "sida_class_head_else_text"
     return reparse

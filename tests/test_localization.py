@@ -43,7 +43,7 @@ def test_a_run_whose_true_masks_all_decode_empty_is_an_error_not_a_score():
     with pytest.raises(ResultsError, match="all 2 ground-truth masks of tampered images are empty"):
         localization_scores([EMPTY, EMPTY], [PRED, EMPTY])
     records = build_records([1], [1], cls_true=["tampered"], cls_pred=["tampered"], true_masks=[EMPTY], pred_masks=[PRED])
-    records[0]["truth"]["mask"]["decoded"] = {"rule": "> 127", "values": "{0, 100}"}
+    records[0].truth.mask["decoded"] = {"rule": "> 127", "values": "{0, 100}"}
     with pytest.raises(ResultsError, match=r"decoded: > 127 of \{0, 100\} \(1\)"):
         score(LOCALIZATION, records)
     # one empty truth among others is only an image with nothing to find
@@ -55,7 +55,7 @@ def test_how_each_truth_mask_was_decoded_is_in_the_details():
         [1, 1], [1, 1], cls_true=["tampered"] * 2, cls_pred=["tampered"] * 2, true_masks=[TRUTH] * 2, pred_masks=[PRED] * 2
     )
     for record in records:
-        record["truth"]["mask"]["decoded"] = {"rule": "== 100", "values": "{0, 100}"}
+        record.truth.mask["decoded"] = {"rule": "== 100", "values": "{0, 100}"}
     assert score(LOCALIZATION, records)["details"]["pixel_f1"]["truth_mask_decoding"] == {"== 100 of {0, 100}": 2}
 
 

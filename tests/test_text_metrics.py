@@ -263,8 +263,10 @@ def test_mmfr_paper_scores_an_empty_reasoning_and_an_empty_reference_as_the_orig
     """FakeReasoning's eval.py: <REASONING></REASONING> is no failure (BLEU/ROUGE 0, CSS = cosine with the
     empty string's CLIP embedding), and an image whose attributes are all null has the reference ""."""
     from fdrbench.metrics.embeddings import EncoderSpec, embed
-    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.scoring import ScoreSettings
     from fdrbench.tasks.mmfr import MMFREval
+
+    from .helpers.records import score_records
 
     folder, _ = tiny_clip
     empty, text = embed(["", "w1 w2 w3"], EncoderSpec("clip", str(folder)))

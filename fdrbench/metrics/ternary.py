@@ -9,17 +9,19 @@ accuracy" of three-way papers on a balanced test set). The metrics are null when
 binary task) or the detector never states a class.
 
 Protocol option ``zero_division`` (default None): with ``0``, a per-class figure whose
-denominator is empty is 0 and the macro means take all three classes, as SIDA's ``test.py``
+denominator is empty is 0 and the macro means take all three classes, as some papers' evaluation scripts
 does (a class absent from truth and predictions scores F1 0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 from fdrbench.types import TERNARY_CLASSES
 
 NO_CLASS = -1
@@ -129,9 +131,16 @@ def _prepare(frame: Frame) -> None:
     frame.columns[_CODES] = np.ones(len(frame), dtype=bool)
 
 
+@dataclass(frozen=True)
+class TernaryOptions(FamilyOptions):
+    """``zero_division``: the value of a per-class figure whose denominator is empty (None: undefined)."""
+
+    zero_division: float | None = None
+
+
 def zero_division(frame: Frame) -> float:
     """The protocol's value for a figure with an empty denominator (NaN: undefined, left out)."""
-    value = frame.options.get("zero_division")
+    value = frame.family_options(TernaryOptions).zero_division
     return np.nan if value is None else float(value)
 
 
@@ -183,4 +192,5 @@ METRICS: dict[str, Metric] = family(
         ),
         *(_metric(f"{name}_f1", _per_class(class_f1, c), f"one-vs-rest F1 of {name}") for c, name in enumerate(TERNARY_CLASSES)),
     ),
+    TernaryOptions,
 )
