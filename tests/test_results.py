@@ -82,3 +82,14 @@ def test_the_task_comes_from_a_registered_name_only(stored, tmp_path):
     ):
         run.task()
     assert [r.path for r in find_runs(tmp_path)] == [copy]
+
+
+def test_a_stored_line_holds_exactly_the_prediction_fields_and_the_truth():
+    """The detector's Prediction (a dataclass, the API) and the stored Record (a typed struct) name the same fields."""
+    from dataclasses import fields
+
+    from fdrbench.record import PREDICTION_FIELDS
+    from fdrbench.types import Prediction
+
+    assert tuple(f.name for f in fields(Prediction)) == PREDICTION_FIELDS
+    assert Record.__struct_fields__ == (*PREDICTION_FIELDS, "truth", "judgement")
