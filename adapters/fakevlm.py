@@ -13,7 +13,7 @@
 - ``p_fake`` from the logits of ``real``/``fake`` at the token where the first sentence states
   the verdict ("This is a *fake* image.").
 - The processor read as the authors' transformers 4.45.2 read that revision
-  (:mod:`fdrbench.backends.llava_legacy`): image-token settings the folder lacks filled from the
+  (:mod:`fdrbench.adapters.llava_legacy`): image-token settings the folder lacks filled from the
   model config, the saved ``tokenizer.json`` pipeline whatever its ``legacy`` flag says, and CLIP's
   PIL image processor whether or not torchvision is installed. ``describe()`` records each.
 - ``prompt=task`` asks each sample's own question (``<image>`` + the question), as the authors'
@@ -44,6 +44,8 @@ def read_fakevlm(text: str) -> Verdict:
 
 
 class FakeVLMDetector(HFLMMDetector):
+    """FakeVLM (lingcco/fakeVLM), with the raw prompt and verdict rule of its released evaluation."""
+
     name = "fakevlm"
 
     def __init__(
@@ -84,8 +86,8 @@ class FakeVLMDetector(HFLMMDetector):
 
     def load(self, device: str) -> tuple[Any, Any]:
         """The model and processor, the processor as transformers 4.45.2 read its folder."""
+        from fdrbench.adapters.llava_legacy import as_in_transformers_4_45
         from fdrbench.backends.hf_loading import load_model
-        from fdrbench.backends.llava_legacy import as_in_transformers_4_45
 
         model, processor = load_model(self.spec, device)
         source, revision = self.spec.processor_source

@@ -15,16 +15,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fdrbench.api.detector import Detector, RunContext
+from fdrbench.api.task import Task
 from fdrbench.backends.answers import build_prediction, default_words, task_verdict_reader
 from fdrbench.backends.hf_generate import GenerationSettings, batch_seed, generate, read_verdict
 from fdrbench.backends.hf_inputs import TEMPLATES, chat_prompt, encoded_batches, image_placeholder, raw_prompt
 from fdrbench.backends.hf_loading import ModelSpec, load_model, resolved_revision, source_identity
 from fdrbench.backends.hf_tokens import TokenCandidates
 from fdrbench.backends.verdict_site import Verdict
-from fdrbench.detector import Detector, RunContext
 from fdrbench.errors import FdrbenchError
-from fdrbench.manifest import sha256_text
-from fdrbench.task import Task
+from fdrbench.hashing import sha256_text
 from fdrbench.types import Prediction, Sample
 
 

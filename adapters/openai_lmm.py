@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fdrbench.api.detector import Detector, RunContext
 from fdrbench.backends.answers import build_prediction, default_words, task_verdict_reader
 from fdrbench.backends.hf_inputs import strip_image_mark
 from fdrbench.backends.images import sample_data_url
 from fdrbench.backends.logprob_verdict import read_verdict_logprobs
 from fdrbench.backends.openai_client import ChatClient, ChatResult, ClientSettings
-from fdrbench.detector import Detector, RunContext
 from fdrbench.errors import FdrbenchError
 from fdrbench.types import Prediction, Sample
 

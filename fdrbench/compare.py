@@ -14,35 +14,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import FdrbenchError, ResultsError
-from fdrbench.metrics import get_metric
-from fdrbench.metrics.paired import align, mcnemar, paired_difference, restrict
-from fdrbench.run_task import task_for_run
-from fdrbench.scoring import ALL_ROW_METRICS, ScoredFrame, build_frame
-from fdrbench.store import MANIFEST, SCORES, load_records, read_manifest, read_scores
+from fdrbench.metrics.paired import align, restrict
+from fdrbench.metrics.registry import get_metric
+from fdrbench.paired import compare_metric
+from fdrbench.results import Manifest, RunDir, Scores
+from fdrbench.scoring import ScoredFrame, build_frame, prepare_metrics
 
 
 @dataclass
 class LoadedRun:
-    path: Path
-    manifest: dict
-    scores: dict | None
-    records: list[dict]
+    run: RunDir
+    manifest: Manifest
+    scores: Scores | None
+    records: list
 
     @property
     def label(self) -> str:
-        return f"{self.manifest.get('model')}/{self.manifest.get('run_id')}"
+        return self.manifest.label
 
 
 def load_run(run_dir: Path) -> LoadedRun:
-    run_dir = Path(run_dir)
-    if not (run_dir / MANIFEST).is_file():
-        raise ResultsError(f"{run_dir} is not a run folder (no {MANIFEST})")
-    manifest = read_manifest(run_dir)
-    scores = read_scores(run_dir) if (run_dir / SCORES).is_file() else None
-    records, _ = load_records(run_dir)
+    run = RunDir(run_dir)
+    if not run.is_run():
+        raise ResultsError(f"{run_dir} is not a run folder (no manifest.json)")
+    manifest = run.manifest()
+    records, _ = run.records()
     if not records:
         raise ResultsError(f"{run_dir} has no predictions")
-    return LoadedRun(run_dir, manifest, scores, list(records.values()))
+    return LoadedRun(run, manifest, run.scores(strict=False), list(records.values()))
 
 
 def _warnings(runs: list[LoadedRun], protocol: str, current: dict) -> list[str]:
@@ -50,19 +49,33 @@ def _warnings(runs: list[LoadedRun], protocol: str, current: dict) -> list[str]:
     base = runs[0]
     for run in runs[1:]:
         for key, what in (("task", "tasks"), ("data_fingerprint", "task fingerprints")):
-            if run.manifest.get(key) != base.manifest.get(key):
-                out.append(f"{what} differ: {base.label} has {base.manifest.get(key)!r}, {run.label} has {run.manifest.get(key)!r}")
-        versions = [(r.manifest.get("task_info") or {}).get("version") for r in (base, run)]
+            if getattr(run.manifest, key) != getattr(base.manifest, key):
+                out.append(
+                    f"{what} differ: {base.label} has {getattr(base.manifest, key)!r}, {run.label} has {getattr(run.manifest, key)!r}"
+                )
+        versions = [r.manifest.task_info.version for r in (base, run)]
         if versions[0] != versions[1]:
             out.append(f"task versions differ: {base.label} v{versions[0]}, {run.label} v{versions[1]}")
     for run in runs:
-        stored = ((run.scores or {}).get("protocols") or {}).get(protocol, {}).get("protocol")
-        if stored is not None and stored != current:
+        block = run.scores.protocols.get(protocol) if run.scores is not None else None
+        if block is None:
+            continue
+        stored = _settings(block)
+        if stored != current:
             changed = sorted(k for k in set(stored) | set(current) if stored.get(k) != current.get(k))
             out.append(
                 f"{run.label} was scored under protocol {protocol!r} with other settings ({', '.join(changed)} differ); "
                 f"the comparison recomputes both runs with the current ones"
             )
+    return out
+
+
+def _settings(block) -> dict:
+    """A stored protocol's settings as ``Protocol.settings()`` gives them (its version aside)."""
+    import msgspec
+
+    out = msgspec.to_builtins(block.protocol)
+    out.pop("version", None)
     return out
 
 
@@ -79,7 +92,7 @@ def compare_runs(
         raise FdrbenchError("compare needs at least two run folders")
     runs = [load_run(Path(d)) for d in run_dirs]
     base = runs[0]
-    task = task_for_run(base.manifest, base.path / MANIFEST)
+    task = base.run.task(base.manifest)
     available = task.protocols()
     if protocol not in available:
         raise FdrbenchError(f"task {task.name!r} has no protocol {protocol!r}; it has {', '.join(available)}")
@@ -87,43 +100,33 @@ def compare_runs(
     names = list(metrics) if metrics else list(proto.metrics)
     chosen = [get_metric(n) for n in names]
     scored = [build_frame(run.records, proto, task.group_keys) for run in runs]
-    for frame in (s.frame for s in scored):
-        for metric in chosen:
-            if metric.prepare is not None:
-                metric.prepare(frame)
-    comparisons = [_compare_pair(scored[0], other, chosen, n_boot, seed, level) for other in scored[1:]]
+    for one in scored:
+        prepare_metrics(one.frame, chosen)
+    comparisons = [_compare_pair(scored[0], other, names, n_boot, seed, level) for other in scored[1:]]
     for run, comp in zip(runs[1:], comparisons, strict=True):
-        comp.update(a=base.label, b=run.label, a_path=str(base.path), b_path=str(run.path))
+        comp.update(a=base.label, b=run.label, a_path=str(base.run.path), b_path=str(run.run.path))
     return {
         "task": task.name,
         "protocol": protocol,
         "settings": {"n_boot": n_boot, "seed": seed, "ci_level": level, "ci_method": "paired percentile bootstrap, within true label"},
-        "runs": [{"label": r.label, "path": str(r.path), "n": len(r.records)} for r in runs],
+        "runs": [{"label": r.label, "path": str(r.run.path), "n": len(r.records)} for r in runs],
         "warnings": _warnings(runs, protocol, proto.settings()),
         "comparisons": comparisons,
     }
 
 
-def _compare_pair(a: ScoredFrame, b: ScoredFrame, metrics: list, n_boot: int, seed: int, level: float) -> dict:
+def _compare_pair(a: ScoredFrame, b: ScoredFrame, names: list[str], n_boot: int, seed: int, level: float) -> dict:
     shared = align(a.frame, b.frame)
     kept = restrict(shared, a.included, b.included)
-    results = {}
-    for metric in metrics:
-        alignment = shared if metric.name in ALL_ROW_METRICS else kept
-        entry = paired_difference(metric, a.frame, b.frame, n_boot, seed, level, alignment=alignment)
-        reason = a.frame.unavailable.get(metric.name) or b.frame.unavailable.get(metric.name)
-        if reason:
-            entry["unavailable"] = reason
-        results[metric.name] = entry
-    right_a = a.frame.yhat[kept.rows_a] == a.frame.y[kept.rows_a]
-    right_b = b.frame.yhat[kept.rows_b] == b.frame.y[kept.rows_b]
+    results = {name: compare_metric(name, a, b, n_boot, seed, level, prepared=True) for name in names}
+    accuracy = results.get("accuracy") or compare_metric("accuracy", a, b, 0, seed, level, interval=False)
     return {
         "n_a": len(a.frame),
         "n_b": len(b.frame),
         "n_shared": int(len(shared.ids)),
         "n_compared": int(len(kept.ids)),
         "metrics": results,
-        "mcnemar_accuracy": mcnemar(right_a, right_b) if len(kept.ids) else None,
+        "mcnemar_accuracy": accuracy.get("mcnemar") if len(kept.ids) else None,
     }
 
 
@@ -149,17 +152,18 @@ def print_comparison(result: dict) -> None:
                 undefined.append(name)
                 continue
             if entry["diff"] is None:
-                table.add_row(name, _pct(entry["a"]), _pct(entry["b"]), Text("--", style="dim"), "", "")
+                metric = get_metric(name)
+                table.add_row(name, metric.text(entry["a"]), metric.text(entry["b"]), Text("--", style="dim"), "", "")
                 continue
             ci = entry["ci"]
-            significant = ci is not None and (ci[0] > 0 or ci[1] < 0)
+            metric = get_metric(name)
             table.add_row(
                 name,
-                _pct(entry["a"]),
-                _pct(entry["b"]),
-                Text(f"{entry['diff'] * 100:+.1f}", style="bold" if significant else ""),
-                f"[{ci[0] * 100:+.1f}, {ci[1] * 100:+.1f}]" if ci else "",
-                f"{entry['p_value']:.3g}" if entry["p_value"] is not None else "",
+                metric.text(entry["a"]),
+                metric.text(entry["b"]),
+                Text(metric.text(entry["diff"], signed=True), style="bold" if entry.get("separated") else ""),
+                f"[{metric.text(ci[0], signed=True)}, {metric.text(ci[1], signed=True)}]" if ci else "",
+                f"{entry['p_value']:.3g} ({entry['test']})" if entry["p_value"] is not None else "",
             )
         console.print(table)
         if undefined:
@@ -171,7 +175,3 @@ def print_comparison(result: dict) -> None:
                 f"  McNemar (accuracy): {mc['b']} samples only A gets right, {mc['c']} only B; p = {mc['p_value']:.3g} ({kind})",
                 style="dim",
             )
-
-
-def _pct(value: float | None) -> str:
-    return "--" if value is None else f"{value * 100:.1f}"

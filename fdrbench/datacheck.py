@@ -18,9 +18,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from fdrbench.errors import DataError
+from fdrbench.api.task import Task, subsample
+from fdrbench.errors import DataError, SplitNotFound
 from fdrbench.progress import progress_bar
-from fdrbench.task import Task, subsample
 from fdrbench.types import LABEL_NAMES, Sample
 
 EXAMPLES = 5
@@ -75,8 +75,6 @@ def unreadable(samples: list[Sample], show_progress: bool, what: str) -> dict[st
 
 
 def check_split(task: Task, data_dir: Path, split: str, decode: bool, limit: int | None, show_progress: bool) -> dict:
-    from fdrbench.tasks.loading import SplitNotFound
-
     entry: dict[str, Any] = {"split": split}
     try:
         with warnings.catch_warnings():
@@ -86,8 +84,7 @@ def check_split(task: Task, data_dir: Path, split: str, decode: bool, limit: int
         return {**entry, "status": "absent", "annotations_parsed": None, "message": str(exc)}
     except DataError as exc:
         return {**entry, "status": "error", "annotations_parsed": False, "message": str(exc)}
-    report = getattr(task, "report", None)
-    report_dict = report.to_dict() if report else {"counts": {}, "examples": {}}
+    report_dict = task.load_report()
     labels = Counter(LABEL_NAMES[s.label] for s in samples)
     classes = Counter(s.cls for s in samples if s.cls is not None)
     entry.update(
@@ -126,7 +123,7 @@ def check_task(
 ) -> dict:
     """The ``data check`` report of every split (or one) of a task."""
     from fdrbench.errors import FdrbenchError
-    from fdrbench.pipeline import make_task
+    from fdrbench.resolve import make_task
 
     options = dict(task_args or {})
     probe = make_task(task_name, options)

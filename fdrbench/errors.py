@@ -33,6 +33,10 @@ class DataError(FdrbenchError):
         self.hint = hint
 
 
+class SplitNotFound(DataError):
+    """The annotation files of one split are absent (not malformed): ``data check`` reports it as absent."""
+
+
 class RegistryError(FdrbenchError):
     """An adapter, task or metric name could not be resolved."""
 

@@ -18,15 +18,37 @@ Maintainers add a registry entry when a task version is released:
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import FdrbenchError
+from fdrbench.hashing import canonical_json
+from fdrbench.record import Truth, fingerprint_items
+from fdrbench.types import Sample
 
 REGISTRY_NAME = "fingerprints.json"
+
+
+def fingerprint_truths(pairs: Iterable[tuple[str, Truth]]) -> str:
+    """Hash of (sample id, annotations) pairs, independent of their order.
+
+    Computed the same way from a task's loaded samples and from the truths stored in a run's
+    predictions, so anyone can check that a run scored the data it claims to have scored.
+    """
+    digest = hashlib.sha256()
+    for item in fingerprint_items(pairs):
+        digest.update(canonical_json(item).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def fingerprint_samples(samples: Iterable[Sample]) -> str:
+    return fingerprint_truths((s.id, Truth.of(s, include_mask=False)) for s in samples)
 
 
 @dataclass(frozen=True)
@@ -59,7 +81,7 @@ def load_registry(path: Path | None = None) -> dict[str, dict[str, dict[str, str
 
 def official(task: Any, version: str, split: str, registry: dict | None = None) -> str | None:
     """The released full-split fingerprint of ``task`` (a Task) at ``version``, or None if unknown."""
-    own = getattr(task, "official_fingerprints", None) or {}
+    own = task.official_fingerprints
     found = (own.get(version) or {}).get(split)
     if found:
         return found
@@ -69,22 +91,19 @@ def official(task: Any, version: str, split: str, registry: dict | None = None) 
 
 def compute(task: Any, data_dir: Path | None, split: str, limit: int | None, seed: int) -> str:
     """Fingerprint of the samples the task loads (``data_dir`` None: its default folder)."""
-    from fdrbench.manifest import fingerprint_samples
-
     return fingerprint_samples(task.load(data_dir, split, limit, seed))
 
 
-def expected_for(manifest: dict, task: Any, data_dir: Path | None = None) -> list[Expected]:
+def expected_for(manifest: Any, task: Any, data_dir: Path | None = None) -> list[Expected]:
     """Every fingerprint the run described by ``manifest`` must match (at least one, or an error).
 
     Raises FdrbenchError saying how to make the check possible when no source is available.
     """
     from fdrbench.errors import DataError
 
-    info = manifest.get("task_info") or {}
-    split = str(info.get("split") or task.default_split)
-    limit = info.get("limit")
-    seed = int((manifest.get("settings") or {}).get("seed", 0))
+    split = manifest.task_info.split or task.default_split
+    limit = manifest.task_info.limit
+    seed = manifest.settings.seed
     out: list[Expected] = []
     if data_dir is not None:
         out.append(Expected(compute(task, Path(data_dir), split, limit, seed), f"the data at {data_dir}"))
@@ -115,7 +134,7 @@ def record(task_name: str, version: str, split: str, fingerprint: str, path: Pat
 
 def main(argv: list[str] | None = None) -> None:
     """Print (and with ``--record`` register) the fingerprint of a task split."""
-    from fdrbench.pipeline import make_task
+    from fdrbench.registry import TASKS
 
     parser = argparse.ArgumentParser(prog="python -m fdrbench.fingerprints", description=main.__doc__)
     parser.add_argument("task")
@@ -123,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--split", default=None)
     parser.add_argument("--record", action="store_true", help="write the value into the registry")
     args = parser.parse_args(argv)
-    task = make_task(args.task)
+    task = TASKS.load(args.task)()
     split = args.split or task.default_split
     value = compute(task, args.data_dir, split, None, 0)
     print(f"{task.name} v{task.version} {split}: {value}")

@@ -1,29 +1,25 @@
-"""Provenance of a run: what ran, on what data, with which code, settings and libraries.
-
-The data fingerprint is a hash over every sample's id and annotations (label, class, groups,
-reference text, question). It is computed the same way from a task's loaded samples and from
-the ``truth`` stored in a run's predictions, so anyone can check that a run folder scored the
-data it claims to have scored, and the leaderboard can refuse to rank runs on different data.
+"""Provenance of a run: building its manifest (what ran, on what data, with which code, settings
+and libraries). The manifest's type is :class:`fdrbench.results.Manifest`; the data fingerprint
+it records is computed by :mod:`fdrbench.fingerprints`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import platform
 import subprocess
 import sys
-from collections.abc import Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from fdrbench.redact import scrub_settings
-from fdrbench.types import Sample
+from fdrbench import __version__
+from fdrbench.errors import FdrbenchError
+from fdrbench.hashing import config_hash, sha256_text
+from fdrbench.redact import scrub_settings as scrub
+from fdrbench.results import SCHEMA_VERSION, AdapterInfo, CodeInfo, Manifest, RunSettings, TaskInfo
 
-SCHEMA_VERSION = 1
 LIBRARIES = (
     "fdrbench",
     "numpy",
@@ -46,47 +42,6 @@ LIBRARIES = (
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def sha256_text(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def canonical_json(obj: Any) -> str:
-    return json.dumps(obj, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
-def _truth_item(sample_id: str, truth: dict) -> list:
-    return [
-        sample_id,
-        truth.get("label"),
-        truth.get("cls"),
-        truth.get("group") or {},
-        truth.get("reference") or {},
-        truth.get("question"),
-    ]
-
-
-def fingerprint_truths(pairs: Iterable[tuple[str, dict]]) -> str:
-    """Hash of (sample id, annotations) pairs, independent of their order."""
-    digest = hashlib.sha256()
-    for item in sorted((_truth_item(sid, truth) for sid, truth in pairs), key=lambda x: x[0]):
-        digest.update(canonical_json(item).encode("utf-8"))
-        digest.update(b"\n")
-    return digest.hexdigest()
-
-
-def fingerprint_samples(samples: Iterable[Sample]) -> str:
-    return fingerprint_truths((s.id, s.truth(include_mask=False)) for s in samples)
-
-
-def config_hash(config: dict) -> str:
-    return sha256_text(canonical_json(config))
-
-
-def scrub(obj: Any) -> Any:
-    """Copy of ``obj`` with the values of secret-looking keys replaced: keys never reach a file."""
-    return scrub_settings(obj)
 
 
 def library_versions() -> dict[str, str]:
@@ -135,3 +90,71 @@ def environment_info(device: str) -> dict[str, Any]:
         "libraries": library_versions(),
         "hardware": device_info(device),
     }
+
+
+def adapter_account(detector: Any, task: Any) -> tuple[dict, str | None, str | None]:
+    """(``describe()`` scrubbed, prompt, prompt sha256): the adapter's own account of itself.
+
+    A ``prompt`` key in ``describe()`` (even None: the detector reads no prompt) wins over the
+    task's prompt.
+    """
+    describe = scrub(detector.describe() or {})
+    if not isinstance(describe, dict):
+        raise FdrbenchError(f"adapter {detector.name!r}: describe() must return a dict, got {type(describe).__name__}")
+    prompt = describe.get("prompt", task.prompt)
+    return describe, prompt, (sha256_text(prompt) if prompt else None)
+
+
+def new_manifest(
+    *,
+    task: Any,
+    task_target: str,
+    registered: bool,
+    detector: Any,
+    model: str,
+    adapter: tuple[str, str, dict],
+    run_id: str,
+    split: str,
+    limit: int | None,
+    n_samples: int,
+    fingerprint: str,
+    config: dict,
+    data_dir: Path | None,
+    settings: dict,
+) -> Manifest:
+    """The manifest of a new run (status ``running``): task, data, adapter, settings, code, environment.
+
+    ``adapter`` is (name given, import target, scrubbed ``--model-arg`` values); ``settings``
+    the run's seed, batch size, device, world size, failure budget, bootstrap size and protocols.
+    """
+    created = now_iso()
+    describe, prompt, prompt_sha = adapter_account(detector, task)
+    name, target, args = adapter
+    task_info = TaskInfo(
+        **{k: v for k, v in task.info().items() if k in TaskInfo.__struct_fields__},
+        target=task_target,
+        registered=registered,
+        split=split,
+        limit=limit,
+        n_samples=n_samples,
+        data_dir=str(data_dir) if data_dir else None,
+    )
+    return Manifest(
+        schema_version=SCHEMA_VERSION,
+        task=task.name,
+        model=model,
+        run_id=run_id,
+        created=created,
+        updated=created,
+        status="running",
+        task_info=task_info,
+        data_fingerprint=fingerprint,
+        adapter=AdapterInfo(name=name, target=target, args=args, describe=describe),
+        config=config,
+        config_hash=config_hash(config),
+        settings=RunSettings(**settings),
+        fdrbench=CodeInfo(version=__version__, **git_state()),
+        environment=environment_info(settings["device"]),
+        prompt=prompt,
+        prompt_sha256=prompt_sha,
+    )

@@ -4,8 +4,8 @@ A detector is code the engine does not control (a plugin, a user's class, a mode
 A prediction that breaks the results contract would otherwise be stored and only fail later,
 when the run is scored or validated, so the run could never be submitted. Here each one is
 normalised (NumPy scalars to Python numbers), its long texts are cut to the stored caps, and it
-is checked against :mod:`fdrbench.contract` and the task's label space. A bad one becomes that
-sample's error, with the reason; the other samples and the run go on.
+is checked against the results contract (:class:`fdrbench.record.Record`) and the task's label
+space. A bad one becomes that sample's error, with the reason; the other samples and the run go on.
 """
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fdrbench.contract import CLASS_NAMES, MAX_ERROR_CHARS, MAX_TEXT_CHARS, record_problems
-from fdrbench.types import TERNARY_CLASSES, Prediction, Sample
+from fdrbench.errors import ResultsError
+from fdrbench.record import Record
+from fdrbench.types import MAX_ERROR_CHARS, MAX_TEXT_CHARS, TERNARY_CLASSES, Prediction, Sample
+
+CLASS_NAMES = (*TERNARY_CLASSES, "fake")
 
 _TEXT_CAPS = {"explanation": MAX_TEXT_CHARS, "raw_output": MAX_TEXT_CHARS, "error": MAX_ERROR_CHARS}
 
@@ -81,9 +84,13 @@ def checked(pred: Any, sample: Sample, label_space: str = "binary") -> Predictio
         record = fixed.to_dict()
     except Exception as exc:  # a field the dataclass rejects, or a value that cannot even be copied
         raise InvalidPrediction(f"{type(exc).__name__}: {exc}") from exc
-    problems = record_problems(record, "prediction")
+    try:
+        checked_record = Record.from_json({**record, "truth": {"label": sample.label}}, strict=False, where="prediction")
+    except ResultsError as exc:
+        raise InvalidPrediction(str(exc).removeprefix("prediction: ")) from exc
+    problems = checked_record.field_problems()
     if problems:
-        raise InvalidPrediction(problems[0].removeprefix("prediction: "))
+        raise InvalidPrediction(problems[0])
     allowed = _classes(label_space)
     if fixed.cls is not None and fixed.cls not in allowed:
         raise InvalidPrediction(f"class {fixed.cls!r} is not in the {label_space} label space of the task ({', '.join(allowed)})")

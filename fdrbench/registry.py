@@ -1,13 +1,18 @@
-"""Lazy name -> "module:attr" registries for adapters and tasks.
+"""Names of adapters and tasks, found through entry points, built-in and plugin alike.
 
-Nothing is imported until a name is used, so ``fdrbench --help`` and ``fdrbench list`` stay
-fast. Third-party packages add names through the entry-point groups ``fdrbench.adapters`` and
-``fdrbench.tasks``; a user's own class works without registration as ``my_pkg.my_module:MyDetector``
-or ``path/to/file.py:MyDetector``.
+fdrbench's own adapters and tasks are declared in its ``pyproject.toml`` under the entry-point
+groups ``fdrbench.adapters`` and ``fdrbench.tasks``, exactly as a plugin package declares its
+own, so the engine keeps no table of model or dataset names. Nothing is imported until a name
+is used, so ``fdrbench --help`` and ``fdrbench list`` stay fast: ``list`` reads each entry's
+one-line summary from its source (the class's ``description`` or docstring) without importing
+it. A user's own class works without registration as ``my_pkg.my_module:MyDetector`` or
+``path/to/file.py:MyDetector`` on the command line; a stored run names its task by a
+registered name only (see :meth:`fdrbench.results.RunDir.task`).
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import importlib
 import importlib.util
@@ -24,23 +29,29 @@ from fdrbench.errors import RegistryError
 class Entry:
     name: str
     target: str
-    summary: str = ""
-    source: str = "builtin"
+    source: str = "fdrbench"
+
+    @property
+    def summary(self) -> str:
+        return static_summary(self.target)
 
 
 class Registry:
-    """Names of one kind (adapter, task) mapped to import targets, resolved on first use."""
+    """Names of one kind (adapter, task) from one entry-point group, resolved on first use."""
 
-    def __init__(self, kind: str, group: str, builtin: dict[str, tuple[str, str]]):
+    def __init__(self, kind: str, group: str):
         self.kind = kind
         self.group = group
-        self._builtin = {name: Entry(name, target, summary) for name, (target, summary) in builtin.items()}
         self._loaded: dict[str, Any] = {}
 
     def entries(self) -> list[Entry]:
-        found = dict(self._builtin)
+        """Every registered name, sorted; fdrbench's own entry wins over a plugin of the same name."""
+        found: dict[str, Entry] = {}
         for ep in entry_points(group=self.group):
-            found.setdefault(ep.name, Entry(ep.name, ep.value, "", source=ep.dist.name if ep.dist else "plugin"))
+            source = ep.dist.name if ep.dist else "plugin"
+            old = found.get(ep.name)
+            if old is None or (old.source != "fdrbench" and source == "fdrbench"):
+                found[ep.name] = Entry(ep.name, ep.value, source)
         return [found[name] for name in sorted(found)]
 
     def names(self) -> list[str]:
@@ -85,6 +96,32 @@ class Registry:
         return self._loaded[name]
 
 
+def static_summary(target: str) -> str:
+    """One line about a ``module:Class`` target, read from its source without running it: the
+    class's ``description`` string, else the first line of its docstring ("" when neither)."""
+    module_name, _, attr = target.partition(":")
+    try:
+        spec = importlib.util.find_spec(module_name)
+        origin = Path(spec.origin) if spec is not None and spec.origin else None
+        tree = ast.parse(origin.read_text(encoding="utf-8")) if origin is not None and origin.suffix == ".py" else None
+    except (ImportError, ValueError, OSError, SyntaxError):
+        return ""
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, ast.ClassDef) and node.name == attr.split(".")[-1]:
+            for item in node.body:
+                if (
+                    isinstance(item, (ast.Assign, ast.AnnAssign))
+                    and any(
+                        isinstance(t, ast.Name) and t.id == "description" for t in getattr(item, "targets", [getattr(item, "target", None)])
+                    )
+                    and isinstance(item.value, ast.Constant)
+                    and isinstance(item.value.value, str)
+                ):
+                    return item.value.value
+            return (ast.get_docstring(node) or "").strip().splitlines()[0] if ast.get_docstring(node) else ""
+    return ""
+
+
 def import_target(target: str, what: str = "object") -> Any:
     """Import ``module.path:attr`` or ``file.py:attr``, with errors that say what is missing."""
     module_name, sep, attr = target.rpartition(":")
@@ -127,62 +164,5 @@ def _import_file(path: Path, what: str) -> Any:
     return module
 
 
-ADAPTERS = Registry(
-    "adapter",
-    "fdrbench.adapters",
-    {
-        "fakereasoning": (
-            "fdrbench.adapters.fakereasoning.detector:FakeReasoningDetector",
-            "FakeReasoning (v3): CLIP + DINOv2 fused by FAFF into LLaVA-1.5-13B; CPM gives p_fake",
-        ),
-        "spectral": (
-            "fdrbench.adapters.baselines.spectral:SpectralDetector",
-            "CPU baseline: radial power spectrum + high-pass residual statistics, logistic regression",
-        ),
-        "sida": (
-            "fdrbench.adapters.sida.adapter:SidaDetector",
-            "SIDA-7B/13B (CVPR 2025): real / full synthetic / tampered, class probabilities, tampered-region mask",
-        ),
-        "sida_description": (
-            "fdrbench.adapters.sida.adapter:SidaDescriptionDetector",
-            "SIDA-7B/13B-description: SIDA's verdict and mask plus a generated explanation",
-        ),
-        "hf_lmm": (
-            "fdrbench.adapters.hf_lmm:HFLMMDetector",
-            "Any transformers image-text-to-text model (--model-arg path=<hub id or folder>)",
-        ),
-        "fakevlm": (
-            "fdrbench.adapters.fakevlm:FakeVLMDetector",
-            "FakeVLM (lingcco/fakeVLM), raw prompt and verdict rule of its released evaluation",
-        ),
-        "openai_lmm": (
-            "fdrbench.adapters.openai_lmm:OpenAILMMDetector",
-            "Any OpenAI-compatible chat endpoint (--model-arg base_url=... model=...)",
-        ),
-    },
-)
-
-TASKS = Registry(
-    "task",
-    "fdrbench.tasks",
-    {
-        "demo": (
-            "fdrbench.tasks.demo:DemoTask",
-            "Embedded smoke benchmark built from scikit-image photos (GAN-like, diffusion-like, tampered)",
-        ),
-        "mmfr_eval": (
-            "fdrbench.tasks.mmfr:MMFREval",
-            "MMFR evaluation sets (FakeReasoning): 10 generators, detection + attribute reasoning",
-        ),
-        "mmfr_train": ("fdrbench.tasks.mmfr:MMFRTrain", "MMFR training split (FakeReasoning): DiffusionDB fakes, LAION reals, CoT targets"),
-        "fakeclue": ("fdrbench.tasks.fakeclue:FakeClue", "FakeClue test set (FakeVLM): 7 categories, explanation references"),
-        "loki": ("fdrbench.tasks.loki:Loki", "LOKI image judgement: yes/no questions on real and AI-generated images, 7 categories"),
-        "loki_explain": (
-            "fdrbench.tasks.loki:LokiExplain",
-            "LOKI abnormal explanation: 229 fakes with human global and regional annotations",
-        ),
-        "ddvqa": ("fdrbench.tasks.ddvqa:DDVQA", "DD-VQA: FF++ frames, image-level real/fake question with reference answers"),
-        "sofake_ood": ("fdrbench.tasks.sofake:SoFakeOOD", "So-Fake-OOD: real / fully synthetic / tampered social-media images, masks"),
-        "sidset": ("fdrbench.tasks.sidset:SIDSet", "SID-Set (SIDA): real / fully synthetic / tampered images with masks"),
-    },
-)
+ADAPTERS = Registry("adapter", "fdrbench.adapters")
+TASKS = Registry("task", "fdrbench.tasks")

@@ -17,9 +17,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from fdrbench.api.task import Task
 from fdrbench.errors import FdrbenchError, RegistryError, ResultsError
 from fdrbench.registry import TASKS
-from fdrbench.task import Task
 
 ENTRY_POINT_GROUP = "fdrbench.tasks"
 
@@ -75,17 +75,11 @@ def _class_name(target: str) -> str:
 
 
 def task_for_run(manifest: Any, where: object = None) -> Task:
-    """The task of a stored run (its ``manifest.json`` as a dict); every refusal names ``where``."""
-    if not isinstance(manifest, dict):
-        raise _fail(where, "the manifest is not a JSON object")
-    name = manifest.get("task")
-    info = manifest.get("task_info") or {}
-    if not isinstance(info, dict):
-        raise _fail(where, f"task_info must be an object, got {type(info).__name__}")
-    target = info.get("target")
-    if target is not None and not isinstance(target, str):
-        raise _fail(where, f"task_info.target must be a string, got {type(target).__name__}")
-    by_path = info.get("registered") is False or (isinstance(target, str) and target.rpartition(":")[0].endswith(".py"))
+    """The task of a stored run (its :class:`~fdrbench.results.Manifest`); every refusal names ``where``."""
+    name = manifest.task
+    info = manifest.task_info
+    target = info.target
+    by_path = info.registered is False or (isinstance(target, str) and target.rpartition(":")[0].endswith(".py"))
     if by_path and TASKS.registered(name) is None:
         raise _fail(
             where,
@@ -100,7 +94,7 @@ def task_for_run(manifest: Any, where: object = None) -> Task:
             f"task_info.target {target!r} does not name the class registered as task {name!r} "
             f"({type(task).__module__}:{type(task).__qualname__}); a stored run names its task by registered name only",
         )
-    options = task_options(task, info.get("options"), where)
+    options = task_options(task, info.options, where)
     if not options:
         return task
     try:

@@ -13,10 +13,11 @@ from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
-from fdrbench.detector import Detector
+from fdrbench.api.detector import Detector
 from fdrbench.errors import DataError, RunAborted
 from fdrbench.prediction_check import checked_or_error
 from fdrbench.progress import Bar
+from fdrbench.record import Record, Truth
 from fdrbench.store import PredictionWriter
 from fdrbench.types import Prediction, Sample
 
@@ -90,16 +91,13 @@ def _predict_isolated(detector: Detector, batch: list[Sample], label_space: str 
     return {p.sample_id: p for p in preds}
 
 
-def _record(sample: Sample, pred: Prediction) -> dict:
+def _record(sample: Sample, pred: Prediction) -> Record:
     try:
-        truth = sample.truth()
+        truth = Truth.of(sample)
     except DataError as exc:
-        truth = sample.truth(include_mask=False)
-        truth["mask"] = None
+        truth = Truth.of(sample, include_mask=False)
         pred = Prediction.from_error(sample.id, f"ground-truth mask unreadable: {exc}")
-    record = pred.to_dict()
-    record["truth"] = truth
-    return record
+    return Record.of(pred, truth)
 
 
 def infer(
@@ -131,15 +129,15 @@ def infer(
             for sample in batch:
                 sample.release_image()
             stats.n_predicted += len(batch)
-            batch_errors = [r for r in records if r["error"] is not None]
+            batch_errors = [r for r in records if r.error is not None]
             stats.n_errors += len(batch_errors)
-            stats.n_tokens += sum(r["n_tokens"] or 0 for r in records)
+            stats.n_tokens += sum(r.n_tokens or 0 for r in records)
             bar.advance(len(batch))
             if max_failures is not None and stats.n_errors > max_failures:
                 last = batch_errors[-1]
                 raise RunAborted(
                     f"{stats.n_errors} samples failed, more than the budget of {max_failures} (--max-failures); "
-                    f"the last one, {last['sample_id']!r}: {last['error']}. "
+                    f"the last one, {last.sample_id!r}: {last.error}. "
                     f"The {stats.n_predicted} predictions made so far are saved; fix the cause and re-run to resume."
                 )
     stats.seconds = time.perf_counter() - start

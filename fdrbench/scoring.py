@@ -8,13 +8,14 @@ how the run was batched, sharded or resumed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from fdrbench.errors import ResultsError
-from fdrbench.metrics import Frame, Metric, get_metric
+from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.registry import get_metric
 from fdrbench.metrics.stats import (
     DEFAULT_LEVEL,
     DEFAULT_N_BOOT,
@@ -23,12 +24,11 @@ from fdrbench.metrics.stats import (
     derive_seed,
     percentile_ci,
 )
-from fdrbench.task import Protocol, Task
+from fdrbench.protocols import Aggregate, Protocol
+from fdrbench.record import Record
 from fdrbench.types import Prediction
 
 CI_METHOD = "percentile bootstrap, resampled within each true label"
-#: metrics computed over every sample, including those a protocol excludes from the others
-ALL_ROW_METRICS = frozenset({"failure_rate"})
 
 
 @dataclass
@@ -49,24 +49,29 @@ class ScoredFrame:
     included: np.ndarray
     groups: dict[str, np.ndarray] = field(default_factory=dict)
 
+    def rows_for(self, metric: Metric) -> np.ndarray:
+        """The rows ``metric`` reads: every row, or the rows the protocol scores."""
+        everything = self.frame.all_rows()
+        return everything if metric.rows == "all" else everything[self.included]
 
-def build_frame(records: Iterable[dict], protocol: Protocol, group_keys: Sequence[str] = ()) -> ScoredFrame:
+
+def build_frame(records: Iterable[Record], protocol: Protocol, group_keys: Sequence[str] = ()) -> ScoredFrame:
     """Apply a protocol to prediction records (each with its ``truth``) and collect the arrays."""
-    rows = sorted(records, key=lambda r: r["sample_id"])
+    rows = sorted(records, key=lambda r: r.sample_id)
     ids, y, yhat, p, failed, cls_true, cls_pred = [], [], [], [], [], [], []
     groups: dict[str, list] = {key: [] for key in group_keys}
-    kept: list[dict] = []
+    kept: list[Record] = []
     predictions: list[Prediction] = []
     keep_fallback = protocol.failure_policy == "fallback"
     for record in rows:
-        sid = record["sample_id"]
-        truth = record.get("truth")
-        if not isinstance(truth, dict) or truth.get("label") not in (0, 1):
+        sid = record.sample_id
+        truth = record.truth
+        if truth.label not in (0, 1):
             raise ResultsError(f"prediction for sample {sid!r} has no valid 'truth.label' (0 real / 1 fake)")
-        pred = Prediction.from_dict(record, where=f"sample {sid!r}")
+        pred = record.prediction(where=f"sample {sid!r}")
         if protocol.reparse is not None:
-            pred = protocol.reparse(pred, truth) if protocol.reparse_truth else protocol.reparse(pred)
-        label = int(truth["label"])
+            pred = protocol.reparse(pred, truth)
+        label = int(truth.label)
         usable = not pred.failed or (keep_fallback and pred.label is not None)
         if not usable:
             # no verdict: its class, explanation and mask do not count either
@@ -76,11 +81,11 @@ def build_frame(records: Iterable[dict], protocol: Protocol, group_keys: Sequenc
         failed.append(pred.failed)
         yhat.append(int(pred.label) if usable else 1 - label)
         p.append(np.nan if pred.p_fake is None else pred.p_fake)
-        cls_true.append(truth.get("cls"))
+        cls_true.append(truth.cls)
         cls_pred.append(pred.cls)
         predictions.append(pred)
         for key in group_keys:
-            groups[key].append((truth.get("group") or {}).get(key))
+            groups[key].append(truth.group.get(key))
         kept.append(record)
     y_arr = np.asarray(y, dtype=np.int8)
     yhat_arr = np.asarray(yhat, dtype=np.int8)
@@ -121,7 +126,7 @@ class _Scope:
         scored_rows = rows[scored.included[rows]]
         self.n_fakes = int(np.sum(frame.y[scored_rows] == 1))
         for metric in metrics:
-            use = rows if metric.name in ALL_ROW_METRICS else scored_rows
+            use = rows if metric.rows == "all" else scored_rows
             self.values[metric.name] = metric.value(frame, use)
             if self.values[metric.name] is None or settings.n_boot <= 0:
                 self.replicates[metric.name] = np.full(max(settings.n_boot, 0), np.nan)
@@ -141,13 +146,18 @@ class _Scope:
         }
 
 
-def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings: ScoreSettings) -> dict:
-    """The ``BLOCK`` of the results contract for one protocol."""
-    frame = scored.frame
-    metrics = [get_metric(name) for name in protocol.metrics]
+def prepare_metrics(frame: Frame, metrics: Sequence[Metric]) -> None:
+    """Fill the per-sample columns the metrics average (text similarity, ...), once per frame."""
     for metric in metrics:
         if metric.prepare is not None:
             metric.prepare(frame)
+
+
+def score_protocol(scored: ScoredFrame, protocol: Protocol, settings: ScoreSettings, task_aggregates: Mapping[str, Aggregate] = {}) -> dict:
+    """The ``BLOCK`` of the results contract for one protocol (``task_aggregates``: the task's own)."""
+    frame = scored.frame
+    metrics = [get_metric(name) for name in protocol.metrics]
+    prepare_metrics(frame, metrics)
     everything = frame.all_rows()
     overall = _Scope(scored, everything, metrics, settings, f"{protocol.name}/overall")
     details = _details(scored, metrics)
@@ -163,7 +173,7 @@ def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings
             groups[key][str(value)] = scope.block(settings.level)
             sizes[key][str(value)] = scope.n
     aggregates, members_present = {}, {}
-    for name, agg in {**task.aggregates, **protocol.aggregates}.items():
+    for name, agg in {**task_aggregates, **protocol.aggregates}.items():
         members = agg.members or tuple(groups.get(agg.key, {}))
         present = [m for m in members if (agg.key, m) in group_scopes]
         if not present:
@@ -184,7 +194,7 @@ def score_protocol(scored: ScoredFrame, task: Task, protocol: Protocol, settings
             block[metric.name] = {"value": float(np.dot(w, values) / w.sum()), "ci": percentile_ci(reps, settings.level)}
         aggregates[name] = block
     return {
-        "protocol": protocol.settings(),
+        "protocol": {**protocol.settings(), "version": protocol.version()},
         "n": len(frame),
         "n_failed": int(frame.failed.sum()),
         "n_scored": int(scored.included.sum()),
@@ -214,35 +224,36 @@ def _details(scored: ScoredFrame, metrics: Sequence[Metric]) -> dict:
 def _missing_p(frame: Frame) -> int:
     if not frame.has_p:
         return len(frame)
-    return sum(1 for r in frame.records if r.get("p_fake") is None)
+    return sum(1 for r in frame.records if r.p_fake is None)
 
 
 def score_records(
-    records: Iterable[dict],
-    task: Task,
-    protocols: Sequence[str] | None = None,
+    records: Iterable[Record],
+    protocols: Mapping[str, Protocol],
+    names: Sequence[str] | None = None,
     settings: ScoreSettings | None = None,
+    group_keys: Sequence[str] = (),
+    aggregates: Mapping[str, Aggregate] = {},
     extra_metrics: Sequence[str] = (),
 ) -> dict[str, dict]:
-    """Score merged prediction records under the named protocols (all the task defines by default).
+    """Score merged prediction records under the named protocols (all of ``protocols`` by default).
 
     ``extra_metrics`` are added to every protocol's list (e.g. ``judge_score`` once a run has judgements).
     """
     settings = settings or ScoreSettings()
-    available = task.protocols()
-    names = list(protocols) if protocols else list(available)
-    unknown = [n for n in names if n not in available]
+    names = list(names) if names else list(protocols)
+    unknown = [n for n in names if n not in protocols]
     if unknown:
-        raise ResultsError(f"task {task.name!r} has no protocol {', '.join(unknown)}; it has {', '.join(available)}")
+        raise ResultsError(f"no protocol {', '.join(unknown)}; the task has {', '.join(protocols)}")
     records = list(records)
     if not records:
         raise ResultsError("there are no predictions to score")
     out = {}
     for name in names:
-        protocol = available[name]
+        protocol = protocols[name]
         added = tuple(m for m in extra_metrics if m not in protocol.metrics)
         if added:
-            protocol = replace(protocol, metrics=(*protocol.metrics, *added))
-        scored = build_frame(records, protocol, task.group_keys)
-        out[name] = score_protocol(scored, task, protocol, settings)
+            protocol = protocol.with_metrics((*protocol.metrics, *added))
+        scored = build_frame(records, protocol, group_keys)
+        out[name] = score_protocol(scored, protocol, settings, aggregates)
     return out

@@ -16,8 +16,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from fdrbench.contract import manifest_problems, record_problems, scores_problems
 from fdrbench.errors import FdrbenchError, ResultsError
+from fdrbench.record import Record
 from fdrbench.redact import known_secrets, redact
 
 PREDICTIONS = "predictions.jsonl"
@@ -49,11 +49,8 @@ def prediction_files(run_dir: Path) -> list[Path]:
     return found
 
 
-def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
-    """(line number, object) for every complete line; a torn final line is skipped.
-
-    Any other unparseable line is corruption and raises an error naming the file and line.
-    """
+def iter_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    """(line number, raw line) for every complete, non-blank line; a torn final line is skipped."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -61,8 +58,16 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
         raise ResultsError(f"{path}: cannot be read ({exc.strerror})") from exc
     # The piece after the last newline is a write cut short by a crash: ignored.
     for number, raw in enumerate(data.split(b"\n")[:-1], start=1):
-        if not raw.strip():
-            continue
+        if raw.strip():
+            yield number, raw
+
+
+def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
+    """(line number, object) for every complete line of a JSON-lines file other than predictions.
+
+    Any unparseable line but a torn last one is corruption: an error naming the file and line.
+    """
+    for number, raw in iter_lines(path):
         try:
             obj = loads(raw)
         except (ValueError, UnicodeDecodeError) as exc:
@@ -72,29 +77,25 @@ def iter_records(path: Path) -> Iterator[tuple[int, dict]]:
         yield number, obj
 
 
-def load_records(run_dir: Path) -> tuple[dict[str, dict], int]:
-    """Merge every prediction file of a run into ``{sample_id: record}``.
+def load_records(run_dir: Path) -> tuple[dict[str, Record], int]:
+    """Merge every prediction file of a run into ``{sample_id: Record}``, each line checked against
+    the contract (so whatever ``validate`` accepts, scoring reads, and nothing else).
 
     When a sample appears more than once (a retried failure), a record without an error wins
     over one with an error; otherwise the later one wins. Returns the merged records and the
     number of superseded duplicates.
     """
-    merged: dict[str, dict] = {}
+    merged: dict[str, Record] = {}
     duplicates = 0
     for path in prediction_files(run_dir):
-        for number, record in iter_records(path):
-            sid = record.get("sample_id")
-            if not isinstance(sid, str):
-                raise ResultsError(f"{path}: line {number} has no string 'sample_id'")
-            problems = record_problems(record, f"{path}: line {number} (sample {sid!r})")
-            if problems:
-                raise ResultsError(one_line(problems))
-            old = merged.get(sid)
+        for number, raw in iter_lines(path):
+            record = Record.from_json(raw, strict=True, where=f"{path}: line {number}")
+            old = merged.get(record.sample_id)
             if old is not None:
                 duplicates += 1
-                if old.get("error") is None and record.get("error") is not None:
+                if old.error is None and record.error is not None:
                     continue
-            merged[sid] = record
+            merged[record.sample_id] = record
     return merged, duplicates
 
 
@@ -102,7 +103,7 @@ def completed_ids(run_dir: Path, retry_failed: bool = False) -> set[str]:
     """Sample ids that need no new prediction (errored ones too, unless ``retry_failed``)."""
     records, _ = load_records(run_dir)
     if retry_failed:
-        return {sid for sid, rec in records.items() if rec.get("error") is None}
+        return {sid for sid, rec in records.items() if rec.error is None}
     return set(records)
 
 
@@ -159,7 +160,7 @@ class PredictionWriter:
             os.fsync(handle.fileno())
         handle.seek(0, os.SEEK_END)
 
-    def write(self, records: list[dict[str, Any]]) -> None:
+    def write(self, records: list[dict[str, Any]] | list[Record]) -> None:
         if not records:
             return
         payload = _jsonl(records)
@@ -186,13 +187,14 @@ class PredictionWriter:
         self.close()
 
 
-def _jsonl(records: list[dict[str, Any]]) -> bytes:
+def _jsonl(records: list[dict[str, Any]] | list[Record]) -> bytes:
     """Records as JSON lines, secrets blanked (:mod:`fdrbench.redact`): nothing written carries a key."""
     secrets = known_secrets()
-    return b"".join(json.dumps(redact(r, secrets), ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in records)
+    rows = (r.to_json() if isinstance(r, Record) else r for r in records)
+    return b"".join(json.dumps(redact(r, secrets), ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in rows)
 
 
-def write_jsonl_atomic(path: Path, records: list[dict[str, Any]]) -> None:
+def write_jsonl_atomic(path: Path, records: list[dict[str, Any]] | list[Record]) -> None:
     """A whole JSON-lines file at once, secrets blanked, seen by readers complete or not at all."""
     _write_atomic(path, _jsonl(records))
 
@@ -227,30 +229,6 @@ def _no_constant(name: str) -> Any:
 def loads(data: str | bytes) -> Any:
     """Strict JSON: ``NaN`` and ``Infinity`` (which Python's parser accepts) are refused."""
     return json.loads(data, parse_constant=_no_constant)
-
-
-def one_line(problems: list[str]) -> str:
-    """The first problem, and how many more there are (a reader stops at the first)."""
-    more = f" (and {len(problems) - 1} more problem(s); `fdrbench validate` lists them)" if len(problems) > 1 else ""
-    return problems[0] + more
-
-
-def _read_checked(path: Path, what: str, problems) -> dict:
-    obj = read_json(path, what)
-    found = problems(obj, str(path))
-    if found:
-        raise ResultsError(one_line(found))
-    return obj
-
-
-def read_manifest(run_dir: Path) -> dict:
-    """A run's ``manifest.json``, checked against the results contract (types of every field present)."""
-    return _read_checked(Path(run_dir) / MANIFEST, "manifest", manifest_problems)
-
-
-def read_scores(run_dir: Path) -> dict:
-    """A run's ``scores.json``, checked against the results contract."""
-    return _read_checked(Path(run_dir) / SCORES, "scores file", scores_problems)
 
 
 def read_json(path: Path, what: str = "file") -> Any:

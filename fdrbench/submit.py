@@ -13,15 +13,17 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from fdrbench.errors import FdrbenchError
-from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, load_records, read_json, write_json_atomic, write_jsonl_atomic
-from fdrbench.validate import Report, validate_run
+import msgspec
 
-#: prediction fields that may hold local paths or messages with them (never scored)
-_CLEANED_FIELDS = ("error", "extra")
+from fdrbench.errors import FdrbenchError
+from fdrbench.record import Record
+from fdrbench.results import Manifest, RunDir
+from fdrbench.store import PREDICTIONS, SCORES, write_jsonl_atomic
+from fdrbench.validate import Report, validate_run
 
 
 class SubmissionRejected(FdrbenchError):
@@ -41,56 +43,65 @@ class Submission:
     index: Path | None
 
 
-def clean_manifest(manifest: dict) -> dict:
+def clean_manifest(manifest: Manifest) -> Manifest:
     """The manifest without local paths or secrets; ``config_hash`` follows a rewritten ``config``."""
-    from fdrbench.manifest import config_hash
+    from fdrbench.hashing import config_hash
     from fdrbench.sanitise import clean
 
-    cleaned = clean(manifest)
-    if cleaned.get("config") != manifest.get("config"):
-        cleaned["config_hash"] = config_hash(cleaned["config"])
+    cleaned = Manifest.from_json(clean(manifest.to_json()), strict=False)
+    if cleaned.config != manifest.config:
+        cleaned.config_hash = config_hash(cleaned.config)
     return cleaned
 
 
-def clean_record(record: dict) -> dict:
+def clean_record(record: Record) -> Record:
+    """The record with local paths and secrets removed from the fields that are never scored."""
     from fdrbench.sanitise import clean
 
-    out = dict(record)
-    for key in _CLEANED_FIELDS:
-        if out.get(key) is not None:
-            out[key] = clean(out[key])
-    truth = out.get("truth")
-    if isinstance(truth, dict) and truth.get("image") is not None:
-        out["truth"] = {**truth, "image": clean(truth["image"])}
+    out = msgspec.structs.replace(record)
+    if out.error is not None:
+        out.error = clean(out.error)
+    out.extra = clean(out.extra)
+    if out.truth.image is not None:
+        out.truth = msgspec.structs.replace(out.truth, image=clean(out.truth.image))
     return out
 
 
 def stage_copy(run_dir: Path, staging: Path) -> None:
     """Write the sanitised three-file copy of ``run_dir`` into ``staging``."""
+    run = RunDir(run_dir)
     staging.mkdir(parents=True)
-    write_json_atomic(staging / MANIFEST, clean_manifest(read_json(run_dir / MANIFEST, "manifest")))
-    records, _ = load_records(run_dir)  # one line per sample: a retried failure keeps only its retry
+    RunDir(staging).write_manifest(clean_manifest(run.manifest()))
+    records, _ = run.records()  # one line per sample: a retried failure keeps only its retry
     write_jsonl_atomic(staging / PREDICTIONS, [clean_record(r) for r in records.values()])
-    shutil.copyfile(run_dir / SCORES, staging / SCORES)
+    shutil.copyfile(run.scores_path, staging / SCORES)
 
 
 def submit_run(
-    run_dir: Path, results_root: Path = Path("results"), data_dir: Path | None = None, replace: bool = False, index: bool = True
+    run_dir: Path,
+    results_root: Path = Path("results"),
+    data_dir: Path | None = None,
+    replace: bool = False,
+    index: Callable[[Path], Path] | None = None,
 ) -> Submission:
-    """Validate ``run_dir`` and file it under ``results_root``; raises SubmissionRejected with the reasons."""
+    """Validate ``run_dir`` and file it under ``results_root``; raises SubmissionRejected with the reasons.
+
+    ``index`` (a function of the results root returning the index file it rewrote) keeps the
+    root's index current; the ``submit`` command passes the leaderboard's.
+    """
     run_dir = Path(run_dir)
     results_root = Path(results_root)
     report = validate_run(run_dir, data_dir=data_dir, retried_ok=True)
     if not report.ok:
         raise SubmissionRejected(report)
-    manifest = read_json(run_dir / MANIFEST, "manifest")
-    dest = results_root / manifest["task"] / manifest["model"] / manifest["run_id"]
+    manifest = RunDir(run_dir).manifest()
+    dest = results_root / manifest.task / manifest.model / manifest.run_id
     same = dest.exists() and dest.resolve() == run_dir.resolve()
     if dest.exists() and not same and not replace:
         raise FdrbenchError(f"{dest} already exists; pass --replace to overwrite it with this run")
     results_root.mkdir(parents=True, exist_ok=True)
     staging_root = results_root / f".staging-{uuid.uuid4().hex[:12]}"
-    staging = staging_root / manifest["task"] / manifest["model"] / manifest["run_id"]
+    staging = staging_root / manifest.task / manifest.model / manifest.run_id
     try:
         stage_copy(run_dir, staging)
         staged = validate_run(staging, portable=True, rescore=False, official=False)
@@ -105,10 +116,6 @@ def submit_run(
         os.replace(staging, dest)
     finally:
         shutil.rmtree(staging_root, ignore_errors=True)
-    index_path = None
-    if index:
-        from fdrbench.leaderboard.index import update_index
-
-        index_path = update_index(results_root)
+    index_path = index(results_root) if index is not None else None
     final = Report(dest, passed=list(report.passed), notes=list(report.notes))
     return Submission(dest, final, replaced, index_path)

@@ -8,12 +8,27 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import msgspec
 
 from fdrbench.errors import DataError, ResultsError
+from fdrbench.media import (  # noqa: F401 - the public names of fdrbench.types, kept where users import them
+    MAX_MASK_PIXELS,
+    ImageSource,
+    MaskSource,
+    check_mask,
+    decode_image,
+    decode_mask,
+    describe_values,
+    encode_mask,
+    image_size,
+    load_mask,
+    load_mask_info,
+    mask_problems,
+    open_image,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy as np
@@ -24,11 +39,13 @@ FAKE = 1
 BINARY_CLASSES = ("real", "fake")
 TERNARY_CLASSES = ("real", "full_synthetic", "tampered")
 LABEL_NAMES = {REAL: "real", FAKE: "fake"}
-#: the largest mask decoded (pixels): twice Pillow's decompression-bomb warning size, as Pillow refuses images
-MAX_MASK_PIXELS = 2 * 89_478_485
-
-ImageSource = Union[str, "os.PathLike[str]", Callable[[], "Image.Image"]]
-MaskSource = Union[str, "os.PathLike[str]", Callable[[], "np.ndarray"], "np.ndarray", dict]
+#: the longest explanation or raw output kept (characters); longer ones are cut when predicted
+MAX_TEXT_CHARS = 65_536
+#: the longest error message kept (characters)
+MAX_ERROR_CHARS = 4_000
+#: the largest ``extra`` object a prediction may carry, as compact JSON (characters), and how deep it may nest
+MAX_EXTRA_CHARS = 65_536
+MAX_EXTRA_DEPTH = 16
 
 
 def label_of_class(cls: str) -> int:
@@ -38,68 +55,21 @@ def label_of_class(cls: str) -> int:
     return REAL if cls == "real" else FAKE
 
 
-# --------------------------------------------------------------------------- masks
-
-
-def encode_mask(mask: np.ndarray) -> dict:
-    """Run-length encode a 2-D binary mask, row-major, starting with a run of zeros.
-
-    ``{"size": [h, w], "counts": [zeros, ones, zeros, ...]}``: small enough to keep one per
-    line in ``predictions.jsonl`` and exact on decode.
-    """
-    import numpy as np
-
-    arr = np.asarray(mask)
-    if arr.ndim != 2:
-        raise ValueError(f"a mask must be 2-D, got shape {arr.shape}")
-    flat = (arr > 0).ravel().astype(np.int8)
-    change = np.flatnonzero(np.diff(flat)) + 1
-    bounds = np.concatenate(([0], change, [flat.size]))
-    runs = np.diff(bounds).tolist()
-    if flat.size and flat[0] == 1:
-        runs = [0, *runs]
-    return {"size": [int(arr.shape[0]), int(arr.shape[1])], "counts": [int(r) for r in runs]}
-
-
-def check_mask(rle: Any) -> tuple[int, int, list[int]]:
-    """(h, w, counts) of a run-length mask, checked without decoding it; ``ValueError`` if inconsistent."""
-    try:
-        h, w = (int(v) for v in rle["size"])
-        counts = [int(c) for c in rle["counts"]]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ValueError(f"a mask must be {{'size': [h, w], 'counts': [...]}}, got {str(rle)[:80]}") from exc
-    if h < 0 or w < 0 or any(c < 0 for c in counts) or sum(counts) != h * w:
-        raise ValueError(f"mask counts sum to {sum(counts)}, expected {h}*{w}={h * w} with no negative runs")
-    if h * w > MAX_MASK_PIXELS:
-        raise ValueError(f"a {h}x{w} mask has more than {MAX_MASK_PIXELS} pixels (the decompression limit)")
-    return h, w, counts
-
-
-def decode_mask(rle: dict) -> np.ndarray:
-    """Inverse of :func:`encode_mask`; raises ``ValueError`` on an inconsistent encoding."""
-    import numpy as np
-
-    h, w, counts = check_mask(rle)
-    values = np.zeros(len(counts), dtype=bool)
-    values[1::2] = True
-    return np.repeat(values, counts).reshape(h, w)
-
-
 # --------------------------------------------------------------------------- samples
 
 
-@dataclass
-class Reference:
+class Reference(msgspec.Struct):
     """Ground-truth explanation: the text the metrics compare against and its structured parts.
 
     ``text`` is the single reference the paper's metrics use; ``texts`` holds every reference
     when a dataset has several (multi-reference BLEU/ROUGE); ``parts`` keeps the structure a
-    dataset provides (attribute descriptions, regions, per-question answers, ...).
+    dataset provides (attribute descriptions, regions, per-question answers, ...). A typed
+    struct, because it is stored with every prediction (see :mod:`fdrbench.record`).
     """
 
     text: str | None = None
-    texts: list[str] = field(default_factory=list)
-    parts: dict[str, Any] = field(default_factory=dict)
+    texts: list[str] = msgspec.field(default_factory=list)
+    parts: dict[str, Any] = msgspec.field(default_factory=dict)
 
     def all_texts(self) -> list[str]:
         if self.texts:
@@ -109,10 +79,43 @@ class Reference:
     def to_dict(self) -> dict:
         return {"text": self.text, "texts": list(self.texts), "parts": dict(self.parts)}
 
+
+class Truth(msgspec.Struct):
+    """What scoring needs to know about a sample, stored beside its prediction (fake = 1).
+
+    Part of every line of ``predictions.jsonl`` (:class:`fdrbench.record.Record`).
+    """
+
+    CLASSES: ClassVar[frozenset] = frozenset(TERNARY_CLASSES + BINARY_CLASSES)
+
+    label: int
+    cls: str | None = None
+    group: dict[str, str] = msgspec.field(default_factory=dict)
+    reference: Reference = msgspec.field(default_factory=Reference)
+    image: str | None = None
+    question: str | None = None
+    mask: dict[str, Any] | None = None
+
     @classmethod
-    def from_dict(cls, data: dict | None) -> Reference:
-        data = data or {}
-        return cls(text=data.get("text"), texts=list(data.get("texts") or []), parts=dict(data.get("parts") or {}))
+    def of(cls, sample: Sample, include_mask: bool = True) -> Truth:
+        """The truth of a sample, as the sample states it (:meth:`Sample.truth`)."""
+        return sample.truth(include_mask=include_mask)
+
+    def fingerprint_item(self, sample_id: str) -> list:
+        """What the data fingerprint hashes for this sample (annotations, not files or masks)."""
+        return [sample_id, self.label, self.cls, self.group, self.reference.to_dict(), self.question]
+
+    def problems(self) -> list[str]:
+        out = []
+        if self.label not in (0, 1):
+            out.append(f"truth.label must be 0 (real) or 1 (fake), got {self.label!r}")
+        if self.cls is not None:
+            if self.cls not in self.CLASSES:
+                out.append(f"truth.cls {self.cls!r} is not one of {', '.join(TERNARY_CLASSES)}")
+            elif self.label in (0, 1) and label_of_class(self.cls) != self.label:
+                out.append(f"truth.cls {self.cls!r} disagrees with truth.label {self.label}")
+        out.extend(mask_problems(self.mask, "truth.mask"))
+        return out
 
 
 @dataclass
@@ -156,127 +159,22 @@ class Sample:
         """The mask and how it was decoded (rule, gray values seen), see :func:`load_mask_info`."""
         return load_mask_info(self.mask, sample_id=self.id)
 
-    def truth(self, include_mask: bool = True) -> dict:
-        """What scoring needs to know about this sample, stored beside its prediction."""
-        out: dict[str, Any] = {
-            "label": self.label,
-            "cls": self.cls,
-            "group": dict(self.group),
-            "reference": self.reference.to_dict(),
-            "image": self.image_ref,
-        }
-        if self.question is not None:
-            out["question"] = self.question
+    def truth(self, include_mask: bool = True) -> Truth:
+        """What scoring needs to know about this sample, stored beside its prediction (the mask
+        run-length encoded). A sample seen through a transformation overrides it."""
+        mask = None
         if include_mask and self.mask is not None:
-            mask, info = self.load_mask_info()
-            out["mask"] = {**encode_mask(mask), **({"decoded": info} if info else {})} if mask is not None else None
-        return out
-
-
-def decode_image(
-    source: str | os.PathLike[str] | bytes, kind: str = "image", path: object = None, record: object = None, subject: str = ""
-) -> Image.Image:
-    """Open and fully decode an image file (or its bytes); any failure is a DataError naming it.
-
-    Image files are untrusted: a decoder can raise almost anything on a crafted file, and Pillow
-    refuses a decompression bomb (a small file that claims billions of pixels) with an error of
-    its own; each becomes the one-line error of that file and sample.
-    """
-    import io
-
-    from PIL import Image
-
-    where = path if path is not None else (None if isinstance(source, bytes) else source)
-    what = f"{subject} is " if subject else ""
-    try:
-        with Image.open(io.BytesIO(source) if isinstance(source, bytes) else source) as handle:
-            handle.load()
-            return handle.copy()
-    except Image.DecompressionBombError as exc:
-        raise DataError(f"{what}not a readable {kind}: refused as a decompression bomb ({exc})", path=where, record=record) from exc
-    except Exception as exc:  # a hostile file can make a decoder raise any type
-        raise DataError(f"{what}not a readable {kind} ({type(exc).__name__}: {exc})", path=where, record=record) from exc
-
-
-def image_size(path: str | os.PathLike[str], record: object = None) -> tuple[int, int]:
-    """(width, height) from an image file's header, without decoding the pixels; a DataError otherwise
-    (a header claiming a decompression bomb included)."""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as handle:
-            return handle.size
-    except Exception as exc:  # a hostile header can make the parser raise any type
-        raise DataError(f"not a readable image ({type(exc).__name__}: {exc})", path=path, record=record) from exc
-
-
-def open_image(source: ImageSource | None, sample_id: str | None = None) -> Image.Image:
-    """Open and fully decode an image, naming the file and sample when it cannot be read."""
-    if source is None:
-        raise DataError("sample has no image", record=sample_id)
-    if callable(source):
-        img = source()
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise DataError("image file not found", path=path, record=sample_id)
-        img = decode_image(path, "image", path, sample_id)
-    if img.mode != "RGB":
-        img = img.convert("RGB")
-    return img
-
-
-def describe_values(values: np.ndarray) -> str:
-    """The set of gray values in a mask, short: ``{0, 100}``, or ``{0, 1, ..., 255} (37 values)``."""
-    import numpy as np
-
-    present = [int(v) for v in np.unique(np.asarray(values))]
-    if len(present) <= 6:
-        return "{" + ", ".join(map(str, present)) + "}"
-    return f"{{{present[0]}, {present[1]}, ..., {present[-1]}}} ({len(present)} values)"
-
-
-def load_mask(source: MaskSource | None, sample_id: str | None = None) -> np.ndarray | None:
-    """Read a mask from a file, callable, array or run-length dict into a boolean array.
-
-    Grayscale files are binarised at 128 (``> 127``); tasks whose papers use another rule
-    convert before handing the mask over.
-    """
-    return load_mask_info(source, sample_id)[0]
-
-
-def load_mask_info(source: MaskSource | None, sample_id: str | None = None) -> tuple[np.ndarray | None, dict]:
-    """:func:`load_mask` plus how the mask was decoded: ``{"rule", "values"}`` for a grayscale
-    file or a source with a ``decode()`` method (a task's loader), else ``{}``."""
-    import numpy as np
-
-    if source is None:
-        return None, {}
-    if callable(getattr(source, "decode", None)):
-        mask, info = source.decode()
-        return np.asarray(mask) > 0, dict(info)
-    if isinstance(source, (str, os.PathLike)):
-        arr = _read_gray(Path(source), sample_id)
-        return arr > 127, {"rule": "> 127", "values": describe_values(arr)}
-    return _load_plain_mask(source), {}
-
-
-def _load_plain_mask(source: MaskSource) -> np.ndarray:
-    import numpy as np
-
-    if isinstance(source, dict):
-        return decode_mask(source)
-    if callable(source):
-        return np.asarray(source()) > 0
-    return np.asarray(source) > 0
-
-
-def _read_gray(path: Path, sample_id: str | None) -> np.ndarray:
-    import numpy as np
-
-    if not path.is_file():
-        raise DataError("mask file not found", path=path, record=sample_id)
-    return np.asarray(decode_image(path, "mask image", path, sample_id).convert("L"))
+            loaded, info = self.load_mask_info()
+            mask = {**encode_mask(loaded), **({"decoded": info} if info else {})} if loaded is not None else None
+        return Truth(
+            label=self.label,
+            cls=self.cls,
+            group=dict(self.group),
+            reference=self.reference,
+            image=self.image_ref,
+            question=self.question,
+            mask=mask,
+        )
 
 
 # --------------------------------------------------------------------------- predictions
@@ -341,7 +239,6 @@ class Prediction:
     @classmethod
     def from_error(cls, sample_id: str, error: BaseException | str) -> Prediction:
         """The prediction of a sample that failed: the error's text, secrets blanked and cut to the stored cap."""
-        from fdrbench.contract import MAX_ERROR_CHARS
         from fdrbench.redact import redact_text
 
         text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"

@@ -19,7 +19,9 @@ import pandas as pd
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.paths import data_root
 from fdrbench.pathsafe import safe_join
-from fdrbench.store import load_records, prediction_files, read_scores
+from fdrbench.record import Record
+from fdrbench.results import RunDir
+from fdrbench.store import prediction_files
 from fdrbench.types import LABEL_NAMES
 
 OUTCOMES = ("right", "wrong", "unparsed")
@@ -36,7 +38,11 @@ def run_dir(root: Path, path: str) -> Path:
 
 
 def scores(root: Path, path: str) -> dict:
-    return read_scores(run_dir(root, path))
+    """A run's ``scores.json``, read as the contract's type, as plain data for the tables."""
+    found = RunDir(run_dir(root, path)).scores()
+    if found is None:
+        raise FdrbenchError(f"{path}: the run has no scores.json")
+    return found.to_json()
 
 
 def predictions_stamp(root: Path, path: str) -> str:
@@ -48,37 +54,35 @@ def predictions_stamp(root: Path, path: str) -> str:
     return "|".join(parts)
 
 
-def outcome(record: dict) -> str:
+def outcome(record: Record) -> str:
     """``unparsed`` (error or no usable verdict), ``right`` or ``wrong``."""
-    label = record.get("label")
-    if record.get("error") is not None or record.get("parse_ok") is False or label not in (0, 1):
+    if record.error is not None or record.parse_ok is False or record.label not in (0, 1):
         return "unparsed"
-    return "right" if label == (record.get("truth") or {}).get("label") else "wrong"
+    return "right" if record.label == record.truth.label else "wrong"
 
 
 def predictions_table(root: Path, path: str) -> pd.DataFrame:
     """One row per sample: truth, verdict, ``p_fake``, outcome, texts, image reference and masks."""
-    records, _ = load_records(run_dir(root, path))
+    records, _ = RunDir(run_dir(root, path)).records()
     rows = []
     for record in records.values():
-        truth = record.get("truth") or {}
-        reference = truth.get("reference") or {}
+        truth = record.truth
         row = {
-            "sample_id": record["sample_id"],
-            "truth": LABEL_NAMES.get(truth.get("label"), "?"),
-            "truth_class": truth.get("cls"),
-            "prediction": LABEL_NAMES.get(record.get("label"), "none") if record.get("label") in (0, 1) else "none",
-            "p_fake": record.get("p_fake"),
+            "sample_id": record.sample_id,
+            "truth": LABEL_NAMES.get(truth.label, "?"),
+            "truth_class": truth.cls,
+            "prediction": LABEL_NAMES.get(record.label, "none") if record.label in (0, 1) else "none",
+            "p_fake": record.p_fake,
             "outcome": outcome(record),
-            "explanation": record.get("explanation"),
-            "raw_output": record.get("raw_output"),
-            "error": record.get("error"),
-            "reference": reference.get("text"),
-            "image": truth.get("image"),
-            "truth_mask": truth.get("mask"),
-            "pred_mask": record.get("mask"),
+            "explanation": record.explanation,
+            "raw_output": record.raw_output,
+            "error": record.error,
+            "reference": truth.reference.text,
+            "image": truth.image,
+            "truth_mask": truth.mask,
+            "pred_mask": record.mask,
         }
-        for key, value in (truth.get("group") or {}).items():
+        for key, value in truth.group.items():
             row[f"group:{key}"] = value
         rows.append(row)
     frame = pd.DataFrame(rows)
@@ -190,8 +194,8 @@ def curves(root: Path, path: str, protocol: str) -> dict | None:
     """ROC, precision-recall and reliability points of one run's ``p_fake`` (None without p_fake)."""
     from sklearn.metrics import precision_recall_curve, roc_curve
 
-    from fdrbench.leaderboard.pairs import load_scored
-    from fdrbench.metrics.calibration import DEFAULT_BINNING, DEFAULT_BINS, reliability
+    from fdrbench.metrics.calibration import CalibrationOptions, reliability
+    from fdrbench.paired import load_scored
 
     scored = load_scored(run_dir(root, path), protocol)
     frame = scored.frame
@@ -201,8 +205,8 @@ def curves(root: Path, path: str, protocol: str) -> dict | None:
     y, p = frame.y[rows], frame.p[rows]
     fpr, tpr, _ = roc_curve(y, p)
     precision, recall, _ = precision_recall_curve(y, p)
-    bins = int(frame.options.get("ece_bins", DEFAULT_BINS))
-    binning = str(frame.options.get("ece_binning", DEFAULT_BINNING))
+    options = frame.family_options(CalibrationOptions)
+    bins, binning = int(options.ece_bins), str(options.ece_binning)
     fpr_t, tpr_t = _thin(fpr, tpr)
     recall_t, precision_t = _thin(recall[::-1], precision[::-1])
     return {

@@ -18,14 +18,15 @@ import argparse
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fdrbench.contract import is_number, manifest_problems, scores_problems
 from fdrbench.errors import FdrbenchError, ResultsError
-from fdrbench.store import MANIFEST, SCORES, loads, one_line, write_json_atomic
-from fdrbench.validate import find_runs
+from fdrbench.results import Manifest, RunDir, Scores, find_runs
+from fdrbench.run_task import registered_task
+from fdrbench.store import MANIFEST, SCORES, write_json_atomic
 
 INDEX_NAME = "index.json"
 SCHEMA = 1
@@ -39,69 +40,56 @@ def _sha256(path: Path) -> str | None:
         return None
 
 
-def _load(path: Path, what: str) -> tuple[dict, str]:
-    try:
-        data = path.read_bytes()
-        obj = loads(data)
-    except (OSError, ValueError) as exc:
-        raise ResultsError(f"{path}: {what} is not readable JSON ({exc})") from exc
-    if not isinstance(obj, dict):
-        raise ResultsError(f"{path}: {what} is not a JSON object")
-    return obj, hashlib.sha256(data).hexdigest()
-
-
 def summarise(results_root: Path, run_dir: Path) -> dict:
-    """The index entry of one run folder, from its manifest and scores (both checked against the contract)."""
-    manifest, manifest_sha = _load(run_dir / MANIFEST, "manifest")
-    if not (run_dir / SCORES).is_file():
+    """The index entry of one run folder, from its manifest and scores (read as the contract's types)."""
+    import msgspec
+
+    run = RunDir(run_dir)
+    manifest_bytes = run.manifest_path.read_bytes()
+    manifest = Manifest.from_json(manifest_bytes, where=str(run.manifest_path))
+    if not run.scores_path.is_file():
         raise ResultsError(f"{run_dir}: no {SCORES} (the run has not been scored)")
-    scores, scores_sha = _load(run_dir / SCORES, "scores file")
-    problems = manifest_problems(manifest, MANIFEST) + scores_problems(scores, SCORES)
-    if problems:
-        raise ResultsError(f"invalid run: {one_line(problems)}")
-    info = manifest.get("task_info") or {}
-    settings = scores.get("settings") or {}
-    protocols = {}
-    for name, block in (scores.get("protocols") or {}).items():
-        if not isinstance(block, dict):
-            raise ResultsError(f"{run_dir / SCORES}: protocol {name!r} is not an object")
-        protocols[name] = {
-            "description": (block.get("protocol") or {}).get("description"),
-            "n": block.get("n"),
-            "n_failed": block.get("n_failed"),
-            "overall": block.get("overall") or {},
-            "aggregates": block.get("aggregates") or {},
+    scores_bytes = run.scores_path.read_bytes()
+    scores = Scores.from_json(scores_bytes, where=str(run.scores_path))
+    info = manifest.task_info
+    protocols = {
+        name: {
+            "description": block.protocol.description,
+            "n": block.n,
+            "n_failed": block.n_failed,
+            "overall": msgspec.to_builtins(block.overall),
+            "aggregates": msgspec.to_builtins(block.aggregates),
         }
-    adapter = manifest.get("adapter") or {}
+        for name, block in scores.protocols.items()
+    }
     return {
         "path": run_dir.relative_to(results_root).as_posix(),
-        "task": str(manifest.get("task")),
-        "task_version": str(info.get("version")),
-        "model": str(manifest.get("model")),
-        "run_id": str(manifest.get("run_id")),
-        "status": manifest.get("status"),
-        "partial": bool(scores.get("partial")),
-        "created": manifest.get("created"),
-        "split": info.get("split"),
-        "limit": info.get("limit"),
-        "n_samples": info.get("n_samples"),
-        "data_fingerprint": manifest.get("data_fingerprint"),
-        "adapter": adapter.get("target") or adapter.get("name"),
-        "fdrbench_version": (manifest.get("fdrbench") or {}).get("version"),
-        "commit": (manifest.get("fdrbench") or {}).get("commit"),
-        "group_keys": list(info.get("group_keys") or []),
-        "headline_metrics": list(scores.get("headline_metrics") or []),
-        "ci_level": settings.get("ci_level"),
-        "n_boot": settings.get("n_boot"),
+        "task": manifest.task,
+        "task_version": info.version,
+        "model": manifest.model,
+        "run_id": manifest.run_id,
+        "status": manifest.status,
+        "partial": scores.partial,
+        "created": manifest.created,
+        "split": info.split,
+        "limit": info.limit,
+        "n_samples": info.n_samples,
+        "data_fingerprint": manifest.data_fingerprint,
+        "adapter": manifest.adapter.target or manifest.adapter.name,
+        "fdrbench_version": manifest.fdrbench.version,
+        "commit": manifest.fdrbench.commit,
+        "group_keys": list(info.group_keys),
+        "headline_metrics": list(scores.headline_metrics),
+        "ci_level": scores.settings.ci_level,
+        "n_boot": scores.settings.n_boot,
         "protocols": protocols,
-        "sha256": {"manifest": manifest_sha, "scores": scores_sha},
+        "sha256": {"manifest": hashlib.sha256(manifest_bytes).hexdigest(), "scores": hashlib.sha256(scores_bytes).hexdigest()},
     }
 
 
 def _official_flags(entries: list[dict]) -> None:
     """Mark each entry True/False when its task has a registered fingerprint for its split, else None."""
     from fdrbench import fingerprints
-    from fdrbench.run_task import registered_task
 
     registry = fingerprints.load_registry()
     tasks: dict[str, Any] = {}
@@ -128,6 +116,10 @@ def pair_key(pair: dict) -> tuple:
     return tuple(pair[k] for k in PAIR_KEYS)
 
 
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def pair_ok(pair: object) -> bool:
     """A stored paired result the pages can use: its keys are strings and its numbers are numbers."""
     if not isinstance(pair, dict) or not all(isinstance(pair.get(k), str) for k in PAIR_KEYS):
@@ -136,8 +128,8 @@ def pair_ok(pair: object) -> bool:
     return (
         isinstance(pair.get("separated"), (bool, type(None)))
         and isinstance(pair.get("test", ""), str)
-        and all(pair.get(k) is None or is_number(pair.get(k)) for k in ("diff", "p_value", "value_a", "value_b"))
-        and (ci is None or (isinstance(ci, list) and len(ci) == 2 and all(is_number(c) for c in ci)))
+        and all(pair.get(k) is None or _is_number(pair.get(k)) for k in ("diff", "p_value", "value_a", "value_b"))
+        and (ci is None or (isinstance(ci, list) and len(ci) == 2 and all(_is_number(c) for c in ci)))
     )
 
 
@@ -189,7 +181,9 @@ def compute_pairs(results_root: Path, entries: list[dict], previous: list[dict] 
         else:
             missing.append(key)
     if todo:
-        from fdrbench.leaderboard.pairs import SharedSamples, compare_runs, load_scored, prepare, summary
+        from fdrbench.metrics.registry import get_metric
+        from fdrbench.paired import SharedSamples, compare_metric, load_scored, summary
+        from fdrbench.scoring import prepare_metrics
 
         needed: dict[tuple[str, str], set[str]] = {}
         for _, protocol, metric, a, b in todo:
@@ -202,7 +196,7 @@ def compute_pairs(results_root: Path, entries: list[dict], previous: list[dict] 
             key = (run["path"], protocol)
             if key not in frames:
                 scored = load_scored(results_root / run["path"], protocol)
-                prepare(sorted(needed[key]), scored)
+                prepare_metrics(scored.frame, [get_metric(m) for m in sorted(needed[key])])
                 scored.frame.records = []
                 frames[key] = scored
             return frames[key]
@@ -219,7 +213,7 @@ def compute_pairs(results_root: Path, entries: list[dict], previous: list[dict] 
                     if same.accepts(fa) and same.accepts(fb):
                         result = same.compare(metric, fa, fb)
                     else:
-                        result = compare_runs(metric, fa, fb, n_boot=n_boot, level=level, interval=False, prepared=True)
+                        result = compare_metric(metric, fa, fb, n_boot=n_boot, level=level, interval=False, prepared=True)
                 except FdrbenchError as exc:
                     # e.g. a protocol the installed task no longer defines: the rank falls back to CIs
                     pairs.append({**ids, "separated": None, "error": str(exc)})
@@ -235,11 +229,11 @@ def build_index(results_root: Path, previous: dict | None = None, pairs: bool = 
     """The index of every run under ``results_root``; paired tests computed unless ``pairs`` is False."""
     results_root = Path(results_root)
     entries, unreadable = [], []
-    for run_dir in find_runs(results_root):
+    for run in find_runs(results_root):
         try:
-            entries.append(summarise(results_root, run_dir))
-        except FdrbenchError as exc:
-            unreadable.append({"path": run_dir.relative_to(results_root).as_posix(), "reason": str(exc), "sha256": _hashes(run_dir)})
+            entries.append(summarise(results_root, run.path))
+        except (FdrbenchError, OSError) as exc:
+            unreadable.append({"path": run.path.relative_to(results_root).as_posix(), "reason": str(exc), "sha256": _hashes(run.path)})
     _official_flags(entries)
     stored_pairs = (previous or {}).get("pairs")
     found, missing = compute_pairs(
@@ -279,7 +273,7 @@ def _hashes(run_dir: Path) -> dict[str, str | None]:
 
 def current_hashes(results_root: Path) -> dict[str, dict[str, str | None]]:
     """``{run path: {"manifest": sha, "scores": sha or None}}`` for every run folder."""
-    return {run_dir.relative_to(results_root).as_posix(): _hashes(run_dir) for run_dir in find_runs(results_root)}
+    return {run.path.relative_to(results_root).as_posix(): _hashes(run.path) for run in find_runs(results_root)}
 
 
 @dataclass

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-#: metric directions when the metric registry does not know a name
-LOWER_IS_BETTER = frozenset({"ece", "brier", "nll", "eer", "failure_rate"})
 RULES = {
     "paired": "paired tests where computed, otherwise non-overlapping confidence intervals",
     "ci": "non-overlapping confidence intervals only",
@@ -26,13 +24,14 @@ RULES = {
 
 
 def higher_is_better(metric: str) -> bool:
+    """The metric record's direction; a metric no installed family defines is taken as higher-is-better."""
     from fdrbench.errors import RegistryError
     from fdrbench.metrics import get_metric
 
     try:
         return get_metric(metric).higher_is_better
     except RegistryError:
-        return metric not in LOWER_IS_BETTER
+        return True
 
 
 def complete(entry: dict) -> bool:

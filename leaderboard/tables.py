@@ -7,7 +7,6 @@ with one decimal and their confidence interval beside them.
 from __future__ import annotations
 
 import functools
-import importlib
 import math
 from collections.abc import Iterable
 
@@ -26,20 +25,28 @@ FAMILY_NAMES = {
 }
 FAMILY_ORDER = ("Detection", "Calibration", "Localization", "Explanation")
 FAILURES = "Failures"
-SCALED_ONE = frozenset({"nll", "cider"})  # not fractions: shown as they are, not in percent
 
 
 @functools.cache
 def _registry() -> dict[str, tuple[str, int]]:
-    """metric -> (family display name, position in the registry), from the metric registry itself."""
-    from fdrbench.metrics import FAMILIES
+    """metric -> (family display name, position in the registry), from the metric records."""
+    from fdrbench.metrics import all_metrics
 
     out: dict[str, tuple[str, int]] = {}
-    for family in FAMILIES:
-        for name in importlib.import_module(f"fdrbench.metrics.{family}").METRICS:
-            shown_as = FAILURES if name == "failure_rate" else FAMILY_NAMES.get(family, family.replace("_", " ").title())
-            out[name] = (shown_as, len(out))
+    for name, metric in all_metrics().items():
+        shown_as = FAILURES if name == "failure_rate" else FAMILY_NAMES.get(metric.family, metric.family.replace("_", " ").title())
+        out[name] = (shown_as, len(out))
     return out
+
+
+def _metric(name: str):
+    from fdrbench.errors import RegistryError
+    from fdrbench.metrics import get_metric
+
+    try:
+        return get_metric(name)
+    except RegistryError:
+        return None
 
 
 def family_of(metric: str) -> str:
@@ -57,10 +64,11 @@ def by_family(metrics: Iterable[str]) -> dict[str, list[str]]:
 
 
 def shown(value: float | None, metric: str = "") -> float | None:
-    """A metric value as displayed: percent with one decimal (or as is for unbounded metrics)."""
+    """A metric value as its record displays it (percent with one decimal for most); percent for unknown ones."""
     if value is None or not math.isfinite(value):
         return None
-    return round(value, 3) if metric in SCALED_ONE else round(100.0 * value, 1)
+    record = _metric(metric) if metric else None
+    return record.shown(value) if record is not None else round(100.0 * value, 1)
 
 
 def ci_text(ci: list[float] | None, metric: str = "") -> str:

@@ -23,122 +23,21 @@ question's answers in the parts.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from fdrbench.errors import DataError
-from fdrbench.pathsafe import check_name, join_names
-from fdrbench.task import Protocol
-from fdrbench.tasks.loading import (
-    DatasetTask,
-    LoadReport,
-    SplitNotFound,
-    as_choice,
-    expect,
-    expect_str,
-    first_existing,
-    read_json,
-    relative_to,
-)
+from fdrbench.pathsafe import join_names
+from fdrbench.protocols import Protocol
+from fdrbench.tasks.ddvqa_release import FRAME_INDEX, FRAME_SUFFIXES, KeyEntry, iter_annotations, question_part
+from fdrbench.tasks.loading import DatasetTask, as_choice, read_json, relative_to
+from fdrbench.tasks.prepare_ddvqa import prepare_ddvqa
 from fdrbench.tasks.verdicts import fakevlm
-from fdrbench.types import FAKE, REAL, Reference, Sample
+from fdrbench.types import Reference, Sample
 
 PROMPT = "Does the image looks real/fake?"
-#: released folder name -> FF++ method name (the ``manipulation`` group)
-METHOD_FOLDERS = {
-    "Deepfakes": "Deepfakes",
-    "Face2Face": "Face2Face",
-    "FaceShifter": "FaceShifter",
-    "FaceSwap": "FaceSwap",
-    "Neuraltexture": "NeuralTextures",
-    "Original": "Original",
-}
-#: key prefix -> FF++ method; 4 occurs only in the release's total_fake.json and is undocumented
-MANIPULATION_IDS = {"0": "Deepfakes", "1": "Face2Face", "2": "FaceShifter", "3": "FaceSwap", "5": "Original", "6": "NeuralTextures"}
-REAL_ID = "5"
-SPLIT_FOLDERS = {"train": "train_set", "test": "test_set"}
-FRAME_SUFFIXES = (".png", ".jpg", ".jpeg")
-FRAME_INDEX = "index.json"
 DOWNLOAD_HINT = (
     "clone github.com/Reality-Defender/Research-DD-VQA into <folder> (giving <folder>/DQ_FF++/), extract FF++ frames, "
-    "then run `fdrbench data prepare ddvqa --data-dir <folder> --frames <FF++ frames root>` and pass --data-dir <folder>"
+    "then run `fdrbench data prepare ddvqa --arg data_dir=<folder> --arg frames_root=<FF++ frames root>` and pass --data-dir <folder>"
 )
-
-
-def annotation_root(data_dir: Path) -> Path:
-    found = first_existing((data_dir / "DQ_FF++", data_dir))
-    return found if found is not None and any((found / f).is_dir() for f in SPLIT_FOLDERS.values()) else data_dir / "DQ_FF++"
-
-
-def key_label(key: str, folder: str, path: Path) -> tuple[int, str]:
-    """(label, manipulation) of a key, checked against the folder it was released in."""
-    prefix = key.split("_", 1)[0]
-    if prefix not in MANIPULATION_IDS:
-        raise DataError(f"unknown manipulation id {prefix!r}; expected one of {sorted(MANIPULATION_IDS)} (5 = real)", path=path, record=key)
-    method = MANIPULATION_IDS[prefix]
-    if method != METHOD_FOLDERS[folder]:
-        raise DataError(f"key prefix {prefix} means {method}, but the key is in the {folder} file", path=path, record=key)
-    return (REAL if prefix == REAL_ID else FAKE), method
-
-
-def question_part(question: str) -> str:
-    """``image`` for the image-level question, else the face part it asks about (skin, eyes, ...)."""
-    lowered = question.lower()
-    for part in ("eyebrows", "eyes", "skin", "nose", "mouth"):
-        if f"person's {part}" in lowered:
-            return part
-    return "image"
-
-
-def read_qa(value: object, path: Path, key: str) -> dict[str, dict]:
-    """One key's ``{qid: {"question": str, "answer": [str, ...]}}``, validated, in numeric qid order."""
-    expect(isinstance(value, dict) and bool(value), "expected an object of question id -> {question, answer}", path, key)
-    out = {}
-    for qid in sorted(value, key=lambda q: (not q.isdigit(), int(q) if q.isdigit() else 0, q)):
-        qa = value[qid]
-        record = f"{key}/{qid}"
-        check_name(qid, "question id", path, record)  # it names the frame file <key>/<qid>.<ext>
-        expect(isinstance(qa, dict), "expected {'question': str, 'answer': [str, ...]}", path, record)
-        question = expect_str(qa.get("question"), "'question'", path, record)
-        answers = qa.get("answer")
-        expect(
-            isinstance(answers, list) and bool(answers) and all(isinstance(a, str) and a.strip() for a in answers),
-            "expected 'answer', a non-empty list of reference answers",
-            path,
-            record,
-        )
-        out[qid] = {"question": question, "answer": list(answers)}
-    expect("0" in out, "expected question id '0', the image-level question", path, key)
-    return out
-
-
-@dataclass(frozen=True)
-class KeyEntry:
-    """One annotated image: its key, label, FF++ method, questions and the file it came from."""
-
-    key: str
-    label: int
-    method: str
-    qa: dict
-    path: Path
-
-
-def iter_annotations(data_dir: Path, split: str, report: LoadReport) -> Iterator[KeyEntry]:
-    """Every key of one split, in method-folder then key order, validated."""
-    split_dir = annotation_root(data_dir) / SPLIT_FOLDERS[split]
-    if not split_dir.is_dir():
-        raise SplitNotFound(f"no {SPLIT_FOLDERS[split]}/ folder", path=split_dir.parent, hint=DOWNLOAD_HINT)
-    for folder in METHOD_FOLDERS:
-        path = split_dir / folder / f"{folder}.json"
-        if not path.is_file():
-            report.add("missing_method_files", str(path))
-            continue
-        data = read_json(path)
-        expect(isinstance(data, dict), f"expected a JSON object of key -> questions, got {type(data).__name__}", path, None)
-        for key in sorted(data):
-            check_name(key, "key", path, key)  # it names the frames folder <key>/
-            label, method = key_label(key, folder, path)
-            yield KeyEntry(key, label, method, read_qa(data[key], path, key), path)
 
 
 class DDVQA(DatasetTask):
@@ -166,12 +65,15 @@ class DDVQA(DatasetTask):
             samples = "one per question, each on its own frame (FakeVLM's DD-VQA evaluation: 1,323 test questions)"
         else:
             samples = "the image-level question only (questions=image): not the sample set of FakeVLM's DD-VQA figures"
-        return {**super().protocols(), "paper": replace(paper, options={**paper.options, "samples": samples})}
+        return {**super().protocols(), "paper": replace(paper, samples=samples)}
 
     def __init__(self, **options):
         super().__init__(**options)
         if self.option("questions") == "all":
             self.group_keys = ("manipulation", "part")
+
+    #: ``fdrbench data prepare ddvqa``: place the FF++ frame of every question (see :mod:`.prepare_ddvqa`)
+    prepare = staticmethod(prepare_ddvqa)
 
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
         mode = as_choice(self.option("questions"), "questions", ("image", "all"))

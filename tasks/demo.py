@@ -3,7 +3,8 @@
 Built on first use into ``$FDRBENCH_DATA/demo`` (or the user cache) by
 :mod:`fdrbench.tasks.demo_synth`; the same seed gives the same bytes. Each split holds three
 sets (``gan``, ``diffusion``, ``tampered``) of real and fake images in MMFR's layout, so
-``--task mmfr_eval --data-dir <demo>/test`` reads the test split as well.
+``--task mmfr_eval --data-dir <demo>/test`` reads the test split as well. ``fdrbench demo``
+(fitting the CPU baseline on it and running it) is :mod:`fdrbench.adapters.baselines.demo`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fdrbench.pathsafe import inside
-from fdrbench.task import Aggregate
+from fdrbench.protocols import Aggregate
 from fdrbench.tasks import demo_synth
 from fdrbench.tasks.mmfr import MMFREval, evaluation_root, set_names
 from fdrbench.types import Sample
@@ -55,29 +56,3 @@ class DemoTask(MMFREval):
                 else:
                     sample.cls = "full_synthetic"
                 yield sample
-
-
-def run_demo(out: Path = Path("results"), rebuild: bool = False, n_boot: int = 1000, show_progress: bool = True):
-    """``fdrbench demo``: build the data, fit the spectral baseline if needed, run and score it."""
-    from fdrbench.adapters.baselines.spectral import SpectralDetector, SpectralModel, default_weights
-    from fdrbench.detector import TrainContext
-    from fdrbench.manifest import fingerprint_samples
-    from fdrbench.pipeline import RunConfig, run
-
-    task = DemoTask()
-    data_dir = task.default_data_dir()
-    if rebuild or not demo_synth.is_current(data_dir):
-        demo_synth.build(data_dir, show_progress=show_progress)
-    weights = default_weights(task.name)
-    train_fingerprint = fingerprint_samples(task.load(data_dir, "train"))
-    fitted = None
-    if weights.is_file() and not rebuild:
-        try:
-            fitted = SpectralModel.from_file(weights).meta.get("trained_on", {}).get("data_fingerprint")
-        except Exception:  # an unreadable or outdated weights file is simply re-fitted
-            fitted = None
-    if fitted != train_fingerprint:
-        SpectralDetector.train(TrainContext(task=task, data_dir=data_dir, split="train", out=weights, show_progress=show_progress))
-    return run(
-        RunConfig(model="spectral", task=task.name, out=Path(out), batch_size=16, device="cpu", n_boot=n_boot, show_progress=show_progress)
-    )

@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from fdrbench.task import Protocol
+from fdrbench.protocols import Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     SplitNotFound,

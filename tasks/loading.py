@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.api.task import Task
+from fdrbench.errors import DataError, FdrbenchError, SplitNotFound
 from fdrbench.pathsafe import safe_join
-from fdrbench.task import Task
 from fdrbench.types import Sample
 
 SKIP_HINT = "pass --skip-missing (or --task-arg skip_missing=true) to skip missing images and count them instead"
 IMAGE_TOKEN = "<image>"
 #: how many examples of each kind of skip or anomaly the report keeps
 EXAMPLES_KEPT = 5
-
-
-class SplitNotFound(DataError):
-    """The annotation files of one split are absent (not malformed): ``data check`` reports it as absent."""
 
 
 @dataclass
@@ -101,11 +97,8 @@ class DatasetTask(Task):
             warnings.warn(f"task {self.name!r}: {self.report.summary()}", stacklevel=2)
         return samples
 
-    def info(self) -> dict:
-        info = super().info()
-        if self.report:
-            info["load_report"] = self.report.to_dict()
-        return info
+    def load_report(self) -> dict:
+        return self.report.to_dict()
 
     def image_present(self, path: Path, record: object, source: object = None) -> bool:
         """True if the image file exists; otherwise a DataError, or a counted skip with ``skip_missing``."""

@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.task import Aggregate, Protocol
+from fdrbench.protocols import Aggregate, Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     as_choice,
@@ -108,7 +108,7 @@ class Loki(LokiTask):
 
         return {
             **super().protocols(),
-            "paper": loki_paper("category", asks_fake=lambda truth: (truth.get("group") or {}).get("asks") == "fake"),
+            "paper": loki_paper("category", asks_fake=lambda truth: truth.group.get("asks") == "fake"),
         }
 
     def prompt_for(self, sample: Sample) -> str:
@@ -178,6 +178,11 @@ class LokiExplain(LokiTask):
 
     #: every item carries its own (long) instruction, read from the data file; there is no task-wide one
     prompt = ""
+
+    def judge_rubric(self, references: list) -> str | None:
+        """LOKI's human annotations (a global note and regions with notes) are what the judge grades
+        against: the annotation rubric, which shows the judge each region."""
+        return "loki_explanation"
 
     def samples(self, data_dir: Path, split: str) -> Iterable[Sample]:
         which = as_choice(self.option("reference"), "reference", ("all", "global"))

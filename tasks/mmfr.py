@@ -1,6 +1,6 @@
 """MMFR (FakeReasoning): the ten evaluation sets and the training split, read from the released tree.
 
-Layout (after ``fdrbench data prepare mmfr`` joins and extracts the released archive)::
+Layout (after ``fdrbench data prepare mmfr_eval`` joins and extracts the released archive)::
 
     <root>/evaluation_sets/<set>/0_real/<image>      label 0
     <root>/evaluation_sets/<set>/1_fake/<image>      label 1
@@ -28,7 +28,7 @@ from pathlib import Path
 
 from fdrbench.errors import DataError
 from fdrbench.pathsafe import inside, safe_join
-from fdrbench.task import HEADLINE_METRICS, Aggregate, Protocol
+from fdrbench.protocols import HEADLINE_METRICS, Aggregate, Protocol
 from fdrbench.tasks.loading import (
     DatasetTask,
     SplitNotFound,
@@ -39,6 +39,7 @@ from fdrbench.tasks.loading import (
     record_image,
     relative_to,
 )
+from fdrbench.tasks.prepare_mmfr import prepare_mmfr
 from fdrbench.types import FAKE, REAL, Reference, Sample
 
 MMFR_SETS = ("stablediffusion", "dalle3", "if", "midjourney", "kandinsky", "pixart", "flux", "gpt4o", "styleganxl", "gigagan")
@@ -66,7 +67,7 @@ LABEL_FOLDERS = {"0_real": REAL, "1_fake": FAKE}
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".tif", ".tiff", ".gif"})
 DOWNLOAD_HINT = (
     "download the dataset.part*.tar files of HF AnnaGao/MMFR-Dataset into one folder and run "
-    "`fdrbench data prepare mmfr --parts-dir <that folder> --out <data dir>` (it joins the parts in numeric "
+    "`fdrbench data prepare mmfr_eval --arg parts_dir=<that folder> --arg out=<data dir>` (it joins the parts in numeric "
     "order and extracts them safely), then pass --data-dir <data dir>"
 )
 COT_FILE = "forgery_reasoning_cot.json"
@@ -175,6 +176,9 @@ class MMFREval(DatasetTask):
 
         clip_path = self.option("clip_path") or os.environ.get("FDRBENCH_CLIP_PATH") or None
         return {**super().protocols(), "paper": mmfr_paper(clip_path=clip_path)}
+
+    #: ``fdrbench data prepare mmfr_eval --arg parts_dir=<folder of dataset.part*.tar> --arg out=<data dir>``
+    prepare = staticmethod(prepare_mmfr)
 
     def make_sample(self, key: str, label: int, path: Path, attributes: dict | None, root: Path, set_name: str) -> Sample:
         return Sample(
@@ -313,6 +317,8 @@ class MMFRTrain(DatasetTask):
     default_split = "train"
     download_hint = DOWNLOAD_HINT
     extra_options = {"source": "cot", "reasoning_keys": "auto"}
+    #: the training split comes from the same archive
+    prepare = staticmethod(prepare_mmfr)
 
     def attribute_files(self, root: Path) -> Iterator[tuple[str, Path, int]]:
         for folder, (file_name, label) in TRAIN_REASONING.items():

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 
-from fdrbench.protocols import LOCALIZATION_METRICS, TERNARY_METRICS
-from fdrbench.task import Aggregate, Protocol
+from fdrbench.protocols import LOCALIZATION_METRICS, TERNARY_METRICS, Aggregate, Protocol
+from fdrbench.record import Truth
 from fdrbench.tasks import verdicts
 from fdrbench.types import Prediction, label_of_class
 
@@ -30,7 +30,7 @@ MMFR_DESCRIPTION = (
 )
 
 
-def fakereasoning_reparse(pred: Prediction) -> Prediction:
+def fakereasoning_reparse(pred: Prediction, truth: Truth) -> Prediction:
     """Verdict from ``<CONCLUSION>``, explanation from ``<REASONING>``; unparsed unless both exist."""
     if pred.raw_output is None:
         return pred
@@ -85,7 +85,7 @@ def fakevlm_verdict(pred: Prediction, strip_prompt: bool = True, seed: int = 0) 
 def fakevlm_paper(strip_prompt: bool = True, seed: int = 0, css_encoder: str = "minilm", css_model: str | None = None) -> Protocol:
     """FakeClue / DD-VQA paper protocol (FakeVLM's Acc, F1 with real positive, ROUGE-L, CSS)."""
 
-    def reparse(pred: Prediction) -> Prediction:
+    def reparse(pred: Prediction, truth: Truth) -> Prediction:
         return fakevlm_verdict(pred, strip_prompt, seed)
 
     reparse.__qualname__ = f"fakevlm_verdict(strip_prompt={strip_prompt}, seed={seed})"
@@ -96,7 +96,7 @@ def fakevlm_paper(strip_prompt: bool = True, seed: int = 0, css_encoder: str = "
         positive_class="real",
         metrics=("accuracy", "f1", "real_accuracy", "fake_accuracy", "failure_rate", "rouge_l", "css"),
         reparse=reparse,
-        options={"rouge_stemmer": True, "css_encoder": css_encoder, "css_model": css_model, "coin_seed": seed},
+        options={"rouge_stemmer": True, "css_encoder": css_encoder, "css_model": css_model},
     )
 
 
@@ -110,7 +110,7 @@ LOKI_DESCRIPTION = (
 )
 
 
-def loki_paper(category_key: str = "category", asks_fake: Callable[[dict], bool] | None = None) -> Protocol:
+def loki_paper(category_key: str = "category", asks_fake: Callable[[Truth], bool] | None = None) -> Protocol:
     """LOKI paper protocol over the group key ``category_key``.
 
     With ``asks_fake`` (truth record -> True when the question asks whether the image is
@@ -120,7 +120,7 @@ def loki_paper(category_key: str = "category", asks_fake: Callable[[dict], bool]
     reparse = None
     if asks_fake is not None:
 
-        def reparse(pred: Prediction, truth: dict) -> Prediction:
+        def reparse(pred: Prediction, truth: Truth) -> Prediction:
             if pred.raw_output is None:
                 return pred
             label = verdicts.loki_label(verdicts.loki_yes_no(pred.raw_output), asks_fake(truth))
@@ -132,7 +132,6 @@ def loki_paper(category_key: str = "category", asks_fake: Callable[[dict], bool]
         LOKI_DESCRIPTION,
         metrics=("accuracy", "balanced_accuracy", "real_accuracy", "fake_accuracy", "failure_rate"),
         reparse=reparse,
-        reparse_truth=reparse is not None,
         aggregates={
             "total": Aggregate(category_key, (), weighting="fakes", description="categories weighted by their fake-image questions")
         },
@@ -160,8 +159,8 @@ SOFAKE_DESCRIPTION = (
 )
 
 
-def _class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[Prediction], Prediction]:
-    def reparse(pred: Prediction) -> Prediction:
+def _class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[Prediction, Truth], Prediction]:
+    def reparse(pred: Prediction, truth: Truth) -> Prediction:
         if pred.raw_output is None:
             return pred
         cls = parse(pred.raw_output)
@@ -173,14 +172,14 @@ def _class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[P
     return reparse
 
 
-def sida_reparse() -> Callable[[Prediction], Prediction]:
+def sida_reparse() -> Callable[[Prediction, Truth], Prediction]:
     """SIDA's class head decides when it gave the class; text-only predictions are re-read."""
     from_text = _class_reparse(verdicts.sida_class, "sida_class")
 
-    def reparse(pred: Prediction) -> Prediction:
+    def reparse(pred: Prediction, truth: Truth) -> Prediction:
         if (pred.extra or {}).get(CLASS_SOURCE) == "head" and pred.cls is not None:
             return pred
-        return from_text(pred)
+        return from_text(pred, truth)
 
     reparse.__qualname__ = "sida_class_head_else_text"
     return reparse

@@ -31,7 +31,7 @@ from pathlib import Path
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.pathsafe import check_name, inside, join_names
 from fdrbench.progress import progress_bar
-from fdrbench.tasks.ddvqa import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
+from fdrbench.tasks.ddvqa_release import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
 from fdrbench.tasks.loading import LoadReport
 
 DEFAULT_TEMPLATE = "{sequences}/{method}/{compression}/images/{video}"
@@ -117,9 +117,9 @@ def previous_index(out: Path, settings: dict) -> dict[str, dict[str, str]]:
 
 
 def prepare_ddvqa(
-    data_dir: Path,
-    frames_root: Path,
-    splits: tuple[str, ...] = tuple(SPLIT_FOLDERS),
+    data_dir: str | Path,
+    frames_root: str | Path,
+    splits: str | tuple[str, ...] | list[str] = tuple(SPLIT_FOLDERS),
     template: str = DEFAULT_TEMPLATE,
     compression: str = "c23",
     frame_policy: str = "consecutive",
@@ -127,7 +127,14 @@ def prepare_ddvqa(
     skip_missing: bool = False,
     show_progress: bool = True,
 ) -> dict:
-    """Copy one frame per question into ``<data_dir>/frames``; returns counts and what was skipped."""
+    """Copy one frame per question into ``<data_dir>/frames``; returns counts and what was skipped.
+
+    The task's ``prepare`` hook: ``fdrbench data prepare ddvqa --arg data_dir=D --arg frames_root=FFPP``
+    (``splits``, ``template``, ``compression``, ``frame_policy``, ``mode`` and ``skip_missing`` as
+    further ``--arg`` settings).
+    """
+    data_dir, frames_root = Path(data_dir), Path(frames_root)
+    splits = (splits,) if isinstance(splits, str) else tuple(splits)
     if frame_policy not in FRAME_POLICIES:
         raise FdrbenchError(f"--frame-policy must be one of {', '.join(FRAME_POLICIES)}, got {frame_policy!r}")
     if mode not in ("copy", "hardlink"):

@@ -1,4 +1,4 @@
-"""``fdrbench data prepare mmfr``: join MMFR's multi-part archive in numeric part order and extract it safely.
+"""``fdrbench data prepare mmfr_eval``: join MMFR's multi-part archive in numeric part order and extract it safely.
 
 The dataset ships as ``dataset.part1.tar``, ``dataset.part2.tar``, ... : pieces of one tar
 stream that must be concatenated in *numeric* order (part2 before part10, which a shell glob
@@ -124,8 +124,8 @@ def extract_parts(parts: list[Path], target: Path, show_progress: bool = True) -
     return ExtractSummary(len(parts), members, files, size, str(target))
 
 
-def prepare_mmfr(parts_dir: Path, out: Path, show_progress: bool = True) -> dict:
-    """``fdrbench data prepare mmfr``: find, order, join and extract the parts; returns a summary."""
+def prepare_mmfr(parts_dir: str | Path, out: str | Path, show_progress: bool = True) -> dict:
+    """``fdrbench data prepare mmfr_eval``: find, order, join and extract the parts; returns a summary."""
     parts = find_parts(Path(parts_dir))
     summary = extract_parts(parts, Path(out), show_progress).to_dict()
     summary["order"] = [p.name for p in parts]

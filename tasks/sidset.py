@@ -24,12 +24,13 @@ from pathlib import Path
 
 from fdrbench.errors import DataError
 from fdrbench.pathsafe import inside
-from fdrbench.task import Protocol
+from fdrbench.protocols import Protocol
 from fdrbench.tasks.loading import SplitNotFound, as_choice, expect, first_existing, read_json, relative_to
 from fdrbench.tasks.masks import BinaryMask
 from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, require_columns
-from fdrbench.tasks.verdicts import generic_binary, sida_class
+from fdrbench.tasks.verdicts import sida_class
 from fdrbench.types import Reference, Sample, label_of_class
+from fdrbench.verdicts import generic_binary
 
 PROMPT = "Can you identify if this image is real, full synthetic, or tampered image? Please mask the tampered regions if it is tampered."
 #: the dataset's int64 label column

@@ -27,12 +27,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.task import Protocol
+from fdrbench.protocols import Protocol
 from fdrbench.tasks.loading import SplitNotFound, expect, relative_to
 from fdrbench.tasks.masks import BinaryMask
 from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
-from fdrbench.tasks.verdicts import generic_binary, sofake_answer
+from fdrbench.tasks.verdicts import sofake_answer
 from fdrbench.types import TERNARY_CLASSES, Sample, label_of_class
+from fdrbench.verdicts import generic_binary
 
 #: the visible part of So-Fake-R1's prompt, verbatim (the paper's figure elides the middle with "...")
 PROMPT = (

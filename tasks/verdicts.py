@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 
 from fdrbench.types import FAKE, REAL
+from fdrbench.verdicts import first_sentences_verdict
 
 _CONCLUSION = re.compile(r"<CONCLUSION>(.*?)</CONCLUSION>", re.S)
 _REASONING = re.compile(r"<REASONING>(.*?)</REASONING>", re.S)
@@ -45,28 +46,15 @@ def fakereasoning(text: str | None) -> FakeReasoningParse:
     return FakeReasoningParse(label, r.group(1).strip() if r else None, conclusion)
 
 
-def _sentence_verdict(sentence: str) -> int | None:
-    lowered = sentence.lower()
-    if "real" in lowered:
-        return REAL
-    if "fake" in lowered:
-        return FAKE
-    return None
-
-
 def fakevlm(text: str | None) -> int | None:
     """FakeVLM's rule: the first sentence (up to the first '.'), lower-cased, 'real' checked
-    before 'fake'; then the same on the second sentence; otherwise no verdict.
+    before 'fake'; then the same on the second sentence; otherwise no verdict. It is the
+    engine's generic first-sentences rule, which it inspired.
 
     The released scripts then pick a label at random; see :func:`coin` for the deterministic
     stand-in used by the paper protocol.
     """
-    sentences = (text or "").split(".")
-    for sentence in sentences[:2]:
-        verdict = _sentence_verdict(sentence)
-        if verdict is not None:
-            return verdict
-    return None
+    return first_sentences_verdict(text, sentences=2)
 
 
 def strip_echoed_prompt(text: str) -> str:
@@ -127,23 +115,3 @@ def sofake_answer(text: str | None) -> tuple[str | None, tuple[float, float, flo
     cls = match.group(1).lower()
     box = tuple(float(v) for v in match.groups()[1:]) if match.group(2) is not None else None
     return cls, box
-
-
-_STATEMENT = re.compile(
-    r"\b(?:image|photo|picture)\s+(?:is|looks|appears(?:\s+to\s+be)?)\s+(not\s+)?(?:a\s+|an\s+)?"
-    r"(real|fake|authentic|genuine|synthetic|ai-generated|generated)\b",
-    re.I,
-)
-_LABEL_WORDS = {"real": REAL, "authentic": REAL, "genuine": REAL, "fake": FAKE, "synthetic": FAKE, "ai-generated": FAKE, "generated": FAKE}
-
-
-def generic_binary(text: str | None) -> int | None:
-    """A verdict from free text of any model: the last explicit statement ("this image is fake",
-    "the photo looks real", "the image is not real"), else FakeVLM's first-sentence rule.
-    None when neither finds one."""
-    matches = _STATEMENT.findall(text or "")
-    if matches:
-        negated, word = matches[-1]
-        label = _LABEL_WORDS[word.lower()]
-        return 1 - label if negated else label
-    return fakevlm(text)

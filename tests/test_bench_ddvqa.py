@@ -135,7 +135,9 @@ def test_key_and_folder_must_agree(ddvqa):
 
 def test_paper_preset_cuts_the_echoed_question_and_names_its_samples():
     """FakeVLM's eval.py keeps the text after the last '?': an echoed part question would read as 'real'."""
-    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.scoring import ScoreSettings
+
+    from .helpers.records import score_records
 
     echoed = "Does the person's skin look real/fake? The person's skin looks fake. It is too smooth."
     records = [
@@ -145,5 +147,5 @@ def test_paper_preset_cuts_the_echoed_question_and_names_its_samples():
     task = DDVQA()
     paper = score_records(records, task, ["paper"], ScoreSettings(n_boot=0))["paper"]
     assert paper["overall"]["accuracy"]["value"] == 1.0 and paper["n_failed"] == 0
-    assert paper["protocol"]["options"]["samples"].startswith("one per question")
-    assert "not the sample set" in DDVQA(questions="image").protocols()["paper"].options["samples"]
+    assert paper["protocol"]["samples"].startswith("one per question")
+    assert "not the sample set" in DDVQA(questions="image").protocols()["paper"].samples

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 
 from fdrbench.errors import DataError
-from fdrbench.pipeline import make_task
-from fdrbench.scoring import ScoreSettings, score_records
+from fdrbench.record import Truth
+from fdrbench.resolve import make_task
+from fdrbench.scoring import ScoreSettings
 from fdrbench.tasks.fakeclue import PROMPT as FAKECLUE_PROMPT
 from fdrbench.tasks.fakeclue import FakeClue, split_answer
 from fdrbench.tasks.loki import ANSWER_SUFFIX, ASK_FAKE_QUESTION, Loki, LokiExplain
 
 from .helpers.benchmarks import FAKECLUE_RECORDS, build_fakeclue, build_loki, write_json
+from .helpers.records import score_records
 
 
 @pytest.fixture()
@@ -134,7 +137,7 @@ def test_loki_total_is_lokis_weighted_category_accuracy(loki):
     records = []
     for s in samples:
         pred = 1 - s.label if s.id in wrong else s.label
-        records.append({"sample_id": s.id, "label": pred, "p_fake": None, "parse_ok": True, "truth": s.truth()})
+        records.append({"sample_id": s.id, "label": pred, "p_fake": None, "parse_ok": True, "truth": msgspec.to_builtins(Truth.of(s))})
     block = score_records(records, task, ["strict"], ScoreSettings(n_boot=0))["strict"]
     # doc: fake 1/2, real 2/2 -> .75 (2 fake questions); scene: fake 2/2, real 1/2 -> .75 (2); animals: 1.0 (2)
     expected = (2 * 0.75 + 2 * 0.75 + 2 * 1.0) / 6
@@ -189,7 +192,16 @@ def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
         raw = "Yes." if says_yes else "No"
         if s.id == "doc_tf_fake_1_0":
             raw = "Perhaps"  # unparsed: wrong under LOKI's rule
-        records.append({"sample_id": s.id, "label": None, "p_fake": None, "parse_ok": False, "raw_output": raw, "truth": s.truth()})
+        records.append(
+            {
+                "sample_id": s.id,
+                "label": None,
+                "p_fake": None,
+                "parse_ok": False,
+                "raw_output": raw,
+                "truth": msgspec.to_builtins(Truth.of(s)),
+            }
+        )
     paper = score_records(records, task, ["paper"], ScoreSettings(n_boot=0))["paper"]
     assert paper["n_failed"] == 1
     assert paper["groups"]["category"]["doc"]["balanced_accuracy"]["value"] == pytest.approx(0.75)
@@ -210,7 +222,7 @@ def test_loki_paper_protocol_reads_raw_yes_no_with_the_question_polarity(loki):
     ],
 )
 def test_every_benchmark_has_its_paper_preset(name, reparse):
-    from fdrbench.pipeline import make_task
+    from fdrbench.resolve import make_task
 
     protocols = make_task(name).protocols()
     assert set(protocols) == {"strict", "paper"}

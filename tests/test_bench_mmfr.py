@@ -7,7 +7,7 @@ import json
 import pytest
 
 from fdrbench.errors import DataError
-from fdrbench.pipeline import make_task
+from fdrbench.resolve import make_task
 from fdrbench.tasks.mmfr import PROMPT, MMFREval, MMFRTrain, reference_text
 
 from .helpers.benchmarks import build_mmfr, mmfr_fake_attributes, mmfr_real_attributes, write_image, write_json

@@ -289,4 +289,4 @@ def test_sofake_masks_drawn_in_gray_100_keep_their_region(tmp_path):
     for sample in tampered:
         mask, decoded = sample.load_mask_info()
         assert (mask == MASK_SQUARE).all() and decoded == {"rule": "== 100", "values": "{0, 100}"}
-        assert sample.truth()["mask"]["decoded"] == decoded
+        assert sample.truth().mask["decoded"] == decoded

@@ -15,6 +15,7 @@ from fdrbench.protocols import strict_metrics
 from fdrbench.store import iter_records
 
 from .conftest import HELPERS, REPO
+from .helpers.plugins import install_entry_points
 
 runner = CliRunner()
 HASH = f"{HELPERS / 'toy_adapters.py'}:HashDetector"
@@ -337,8 +338,7 @@ def test_a_task_class_without_a_name_stays_inside_out(demo_root, tmp_path, monke
     # the stored run names a class by path: re-scoring refuses until that class is registered
     refused = invoke("score", str(run_dir))
     assert refused.exit_code == 2 and "is not registered" in refused.output and "entry point" in refused.output
-    from fdrbench.registry import TASKS, Entry
-
-    monkeypatch.setitem(TASKS._builtin, "Unnamed", Entry("Unnamed", f"{task_file}:Unnamed"))
+    install_entry_points(tmp_path / "plugin", monkeypatch, {"fdrbench.tasks": {"Unnamed": "my_task:Unnamed"}})
+    monkeypatch.syspath_prepend(str(tmp_path))
     rescored = invoke("score", str(run_dir))
     assert rescored.exit_code == 0, rescored.output

@@ -12,19 +12,15 @@ from fdrbench.cli import app
 from fdrbench.compare import compare_runs
 from fdrbench.errors import FdrbenchError, ResultsError
 
+from .helpers.contract import manifest_for
+
 runner = CliRunner()
 
 
 def write_run(root, name, verdicts, truths, fingerprint="fp1", raw=None, scores=None):
     run_dir = root / "mmfr_eval" / name / "r1"
     run_dir.mkdir(parents=True)
-    manifest = {
-        "task": "mmfr_eval",
-        "model": name,
-        "run_id": "r1",
-        "data_fingerprint": fingerprint,
-        "task_info": {"version": "1", "options": {}},
-    }
+    manifest = manifest_for("mmfr_eval", name, "r1", fingerprint, n_samples=len(verdicts))
     (run_dir / "manifest.json").write_text(json.dumps(manifest))
     lines = []
     for i, (verdict, truth) in enumerate(zip(verdicts, truths, strict=True)):
@@ -78,8 +74,13 @@ def test_samples_are_matched_by_id_and_warnings_raised(tmp_path):
 
 
 def test_protocol_settings_mismatch_warns(tmp_path):
-    stale = {"protocols": {"strict": {"protocol": {"description": "an older strict", "metrics": ["accuracy"]}}}}
-    a, b, _, _ = make_pair(tmp_path, scores=stale)
+    from fdrbench.stages.score import score_run_dir
+
+    a, b, _, _ = make_pair(tmp_path)
+    score_run_dir(b)
+    scores = json.loads((b / "scores.json").read_text())
+    scores["protocols"]["strict"]["protocol"]["description"] = "an older strict"
+    (b / "scores.json").write_text(json.dumps(scores))
     out = compare_runs([a, b], metrics=["accuracy"], n_boot=0)
     assert any("other settings" in w and "b/r1" in w for w in out["warnings"])
 

@@ -158,7 +158,8 @@ def test_data_prepare_command(tmp_path):
     source = build_mmfr(tmp_path / "source")
     split_into_parts(archive_bytes(source), tmp_path / "parts", 3)
     result = runner.invoke(
-        app, ["data", "prepare", "mmfr", "--parts-dir", str(tmp_path / "parts"), "--out", str(tmp_path / "out"), "--no-progress"]
+        app,
+        ["data", "prepare", "mmfr_eval", "--arg", f"parts_dir={tmp_path / 'parts'}", "--arg", f"out={tmp_path / 'out'}", "--no-progress"],
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["parts"] == 3

@@ -13,13 +13,14 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.judge.rubric import JudgeOutputError, load_rubric, shipped
 from fdrbench.judge.run import JudgeSettings, judge_run
 from fdrbench.judge.store import load_judgements
-from fdrbench.pipeline import RunConfig, run, score_run_dir
-from fdrbench.registry import TASKS, Entry
+from fdrbench.pipeline import RunConfig, run
+from fdrbench.stages.score import score_run_dir
 from fdrbench.store import PredictionWriter, iter_records
 
 from .conftest import HELPERS
 from .helpers.judge_fixtures import explanation_in, images_in, make_images, scores_json
 from .helpers.openai_server import Fault, ScriptedServer, completion
+from .helpers.plugins import install_entry_points
 
 LOKI_KEYS = ("overall", "completeness", "correctness", "plausibility")
 FIXTURES = HELPERS / "judge_fixtures.py"
@@ -34,7 +35,7 @@ def own_cache(tmp_path, monkeypatch):
 @pytest.fixture
 def run_dir(tmp_path, monkeypatch) -> Path:
     # registered under a plain name, as an installed task would be, so the run can be re-scored
-    monkeypatch.setitem(TASKS._builtin, "annotated", Entry("annotated", f"{FIXTURES}:AnnotatedTask"))
+    install_entry_points(tmp_path / "plugin", monkeypatch, {"fdrbench.tasks": {"annotated": "tests.helpers.judge_fixtures:AnnotatedTask"}})
     # the task's default data folder: the judge reads images there (or from --data-dir), never from a folder the run records
     monkeypatch.setenv("FDRBENCH_DATA", str(tmp_path / "data-root"))
     data = tmp_path / "data-root" / "annotated"
@@ -113,7 +114,7 @@ def test_judging_a_run_end_to_end(run_dir):
     assert ledger["cost_usd"] == pytest.approx((200 * 2.5 + 2 * answer_tokens * 10.0) / 1e6)
     # re-scoring from the folder keeps the judgements; re-judging asks nothing new
     scores, _ = score_run_dir(run_dir)
-    assert scores["protocols"]["strict"]["overall"]["judge_score"]["value"] == pytest.approx(0.3)
+    assert scores.to_json()["protocols"]["strict"]["overall"]["judge_score"]["value"] == pytest.approx(0.3)
     with ScriptedServer(grader) as again:
         judge_run(run_dir, settings(again))
     assert again.requests == []
@@ -188,7 +189,7 @@ def test_a_prediction_made_again_is_judged_again(run_dir):
         with PredictionWriter(run_dir / "predictions.jsonl") as writer:
             writer.write([retried])
         scores, _ = score_run_dir(run_dir)
-        assert scores["protocols"]["strict"]["overall"]["judge_score"]["value"] == pytest.approx((0.8 + 0.4 + 0.0) / 3)
+        assert scores.to_json()["protocols"]["strict"]["overall"]["judge_score"]["value"] == pytest.approx((0.8 + 0.4 + 0.0) / 3)
         judge_run(run_dir, settings(server))
     assert len(server.requests) == 3  # a0, a1, then a3 alone
     assert load_judgements(run_dir)["a3"]["status"] == "ok"
@@ -211,17 +212,31 @@ def test_text_only_judging_and_the_reference_rubric_choice(run_dir):
     assert all(images_in(body) == 0 for body in server.requests)
     text = "\n".join(p["text"] for p in server.requests[0]["messages"][1]["content"] if p["type"] == "text")
     assert "The image is not available" in text
-    with pytest.raises(FdrbenchError, match="no reference explanation or annotation"):
-        from fdrbench.judge.run import choose_rubric
+    from fdrbench.judge.run import choose_rubric
+    from fdrbench.record import Record
+    from fdrbench.task import Task
 
-        choose_rubric("auto", object(), {"x": {"truth": {"reference": {}}}})
-    chosen = choose_rubric("auto", object(), {"x": {"truth": {"reference": {"text": "The sky is smeared."}}}})
-    assert chosen.name == "reference"
+    class Plain(Task):
+        def samples(self, data_dir, split):
+            return []
+
+    def line(reference):
+        return {"x": Record.from_json({"sample_id": "x", "truth": {"label": 1, "reference": reference}})}
+
+    with pytest.raises(FdrbenchError, match="no reference explanation or annotation"):
+        choose_rubric("auto", Plain(), line({}))
+    assert choose_rubric("auto", Plain(), line({"text": "The sky is smeared."})).name == "reference"
+    # the task's own hook decides first (a benchmark with regional notes names the annotation rubric)
+    from .helpers.judge_fixtures import AnnotatedTask
+
+    assert choose_rubric("auto", AnnotatedTask(), line({"parts": {"regional": [{"region": [0, 0, 1, 1], "desc": "x"}]}})).name == (
+        "loki_explanation"
+    )
 
 
 def test_rubrics_load_hash_and_validate(tmp_path):
     assert ("loki_explanation", 1) in shipped() and ("reference", 1) in shipped()
-    loki = load_rubric("loki")
+    loki = load_rubric("loki_explanation")
     assert loki.ref == "loki_explanation@1" and loki.max_total == 20 and [c.key for c in loki.criteria] == list(LOKI_KEYS)
     assert load_rubric("reference@1").max_total == 15
     with pytest.raises(FdrbenchError, match="unknown rubric"):

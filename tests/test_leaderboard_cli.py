@@ -69,7 +69,7 @@ def test_cli_help_does_not_import_the_app_libraries():
 
 def test_committed_results_are_valid_and_indexed():
     """The CI check of results/: every run validates, publishable, and the index is current."""
-    runs = find_runs(REPO / "results")
+    runs = [run.path for run in find_runs(REPO / "results")]
     assert len(runs) >= 2
     for run_dir in runs:
         report = validate_run(run_dir, portable=True)

@@ -11,13 +11,14 @@ import pytest
 from fdrbench.leaderboard import index as index_mod
 from fdrbench.leaderboard import tables
 from fdrbench.leaderboard.index import INDEX_NAME, build_index, index_problems, load_index, read_index, update_index
-from fdrbench.leaderboard.pairs import compare_runs
 from fdrbench.leaderboard.ranking import cohorts, incomplete, latest_per_model, rank_runs, reason
+from fdrbench.paired import compare_metric as compare_runs
 from fdrbench.scoring import build_frame
 from fdrbench.store import SCORES, read_json, write_json_atomic
 from fdrbench.task import Protocol
 
 from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
+from .helpers.records import to_records
 
 
 def entry(model, value, ci, metric="accuracy", fingerprint="f" * 64, created="2026-01-01", **extra):
@@ -116,8 +117,8 @@ def test_mcnemar_and_paired_difference_on_hand_made_runs():
         ]
 
     protocol = Protocol("strict", "")
-    a = build_frame(records(set(range(10))), protocol)
-    b = build_frame(records(set(range(5)) | set(range(10, 20))), protocol)
+    a = build_frame(to_records(records(set(range(10)))), protocol)
+    b = build_frame(to_records(records(set(range(5)) | set(range(10, 20)))), protocol)
     result = compare_runs("accuracy", a, b, n_boot=200)
     assert result["a"] == 0.5 and result["b"] == 0.75 and result["diff"] == 0.25
     assert result["mcnemar"]["b"] == 5 and result["mcnemar"]["c"] == 10  # A-only right: 5-9; B-only right: 10-19
@@ -146,10 +147,10 @@ def test_index_reuses_paired_tests_and_notices_changes(leaderboard_results, tmp_
     shutil.copytree(leaderboard_results[0], root)
     stored = read_index(root)
     calls = []
-    import fdrbench.leaderboard.pairs as pairs_mod
+    import fdrbench.paired as pairs_mod
 
-    real, real_shared = pairs_mod.compare_runs, pairs_mod.SharedSamples.compare
-    monkeypatch.setattr(pairs_mod, "compare_runs", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
+    real, real_shared = pairs_mod.compare_metric, pairs_mod.SharedSamples.compare
+    monkeypatch.setattr(pairs_mod, "compare_metric", lambda *a, **k: calls.append(a[0]) or real(*a, **k))
     monkeypatch.setattr(pairs_mod.SharedSamples, "compare", lambda self, *a: calls.append(a[0]) or real_shared(self, *a))
     assert build_index(root, stored) == stored
     assert calls == []
@@ -171,7 +172,7 @@ def test_unreadable_runs_are_listed_not_fatal(tmp_path):
     (broken / "manifest.json").write_text("[1, 2")
     index = build_index(tmp_path)
     assert index["runs"] == [] and index["unreadable"][0]["path"] == "demo/x/r"
-    assert "manifest is not readable JSON" in index["unreadable"][0]["reason"]
+    assert "manifest.json: field '<root>': expected object, got array" in index["unreadable"][0]["reason"]
     index_mod.write_index(tmp_path, index)
     assert json.loads((tmp_path / INDEX_NAME).read_text()) == index
     assert load_index(tmp_path).stale == []
@@ -201,7 +202,7 @@ def test_overview_table(leaderboard_results):  # noqa: F811
 
 
 def test_shared_samples_give_the_same_paired_results_as_compare_runs(leaderboard_results):  # noqa: F811
-    from fdrbench.leaderboard.pairs import SharedSamples, load_scored
+    from fdrbench.paired import SharedSamples, load_scored
 
     _, runs = leaderboard_results
     a, b, c = (load_scored(runs[name], "strict") for name in ("hashdet", "spectral", "subset"))

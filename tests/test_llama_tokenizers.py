@@ -12,8 +12,8 @@ import json
 
 import pytest
 
+from fdrbench.adapters.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
 from fdrbench.adapters.sida import prompts
-from fdrbench.backends.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
 
 pytest.importorskip("sentencepiece")
 

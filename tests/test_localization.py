@@ -6,9 +6,8 @@ import numpy as np
 import pytest
 
 from fdrbench.errors import ResultsError
-from fdrbench.metrics import localization_scores
-from fdrbench.metrics.api import LOCALIZATION, build_records, score
 from fdrbench.metrics.localization import SCORE_MAP_KEY, decode_score_map, encode_score_map, image_auc, target_shape
+from fdrbench.score_arrays import LOCALIZATION, build_records, localization_scores, score
 from fdrbench.types import encode_mask
 
 
@@ -44,7 +43,7 @@ def test_a_run_whose_true_masks_all_decode_empty_is_an_error_not_a_score():
     with pytest.raises(ResultsError, match="all 2 ground-truth masks of tampered images are empty"):
         localization_scores([EMPTY, EMPTY], [PRED, EMPTY])
     records = build_records([1], [1], cls_true=["tampered"], cls_pred=["tampered"], true_masks=[EMPTY], pred_masks=[PRED])
-    records[0]["truth"]["mask"]["decoded"] = {"rule": "> 127", "values": "{0, 100}"}
+    records[0].truth.mask["decoded"] = {"rule": "> 127", "values": "{0, 100}"}
     with pytest.raises(ResultsError, match=r"decoded: > 127 of \{0, 100\} \(1\)"):
         score(LOCALIZATION, records)
     # one empty truth among others is only an image with nothing to find
@@ -56,7 +55,7 @@ def test_how_each_truth_mask_was_decoded_is_in_the_details():
         [1, 1], [1, 1], cls_true=["tampered"] * 2, cls_pred=["tampered"] * 2, true_masks=[TRUTH] * 2, pred_masks=[PRED] * 2
     )
     for record in records:
-        record["truth"]["mask"]["decoded"] = {"rule": "== 100", "values": "{0, 100}"}
+        record.truth.mask["decoded"] = {"rule": "== 100", "values": "{0, 100}"}
     assert score(LOCALIZATION, records)["details"]["pixel_f1"]["truth_mask_decoding"] == {"== 100 of {0, 100}": 2}
 
 
@@ -105,7 +104,7 @@ def test_score_maps_rank_pixels():
     enc = encode_score_map(scores)
     assert np.allclose(decode_score_map(enc), scores, atol=1 / 255)
     records = build_records([1], [1], cls_true=["tampered"], true_masks=[truth], pred_masks=[scores > 0.6])
-    records[0]["extra"] = {SCORE_MAP_KEY: enc}
+    records[0].extra = {SCORE_MAP_KEY: enc}
     out = score(LOCALIZATION, records)
     assert out["pixel_auc"] == pytest.approx(1.0) and out["details"]["pixel_f1"]["pixel_auc_from"] == "score maps"
     with pytest.raises(ValueError, match="values in \\[0, 1\\]"):
@@ -114,10 +113,10 @@ def test_score_maps_rank_pixels():
 
 def test_bad_masks_name_the_sample():
     records = build_records([1], [1], cls_true=["tampered"], true_masks=[TRUTH], pred_masks=[PRED])
-    records[0]["mask"] = {"size": [4, 4], "counts": [3, 3]}
+    records[0].mask = {"size": [4, 4], "counts": [3, 3]}
     with pytest.raises(ResultsError, match="sample '000000000'.*predicted mask"):
         score(LOCALIZATION, records)
-    records[0]["mask"] = encode_mask(PRED)
-    records[0]["extra"] = {SCORE_MAP_KEY: {"size": [4, 4], "png": "not base64!"}}
+    records[0].mask = encode_mask(PRED)
+    records[0].extra = {SCORE_MAP_KEY: {"size": [4, 4], "png": "not base64!"}}
     with pytest.raises(ResultsError, match="extra.mask_scores"):
         score(LOCALIZATION, records)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fdrbench.manifest import fingerprint_samples, fingerprint_truths, scrub
+from fdrbench.fingerprints import fingerprint_samples, fingerprint_truths
+from fdrbench.record import Truth
+from fdrbench.redact import scrub_settings as scrub
 from fdrbench.types import Reference, Sample
 
 
@@ -31,4 +33,6 @@ def test_fingerprint_is_order_free_and_sees_annotations():
     assert fingerprint_samples([a, b]) == fingerprint_samples([b, a])
     changed = Sample(id="a", label=1, reference=Reference(text="y"))
     assert fingerprint_samples([changed, b]) != fingerprint_samples([a, b])
-    assert fingerprint_truths([("a", a.truth(include_mask=False)), ("b", b.truth(include_mask=False))]) == fingerprint_samples([a, b])
+    assert fingerprint_truths([("a", Truth.of(a, include_mask=False)), ("b", Truth.of(b, include_mask=False))]) == fingerprint_samples(
+        [a, b]
+    )

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 from sklearn.metrics import f1_score, log_loss, recall_score, roc_curve
 
-from fdrbench.metrics import calibration_scores, detection_scores, ternary_scores
 from fdrbench.metrics.calibration import log_loss as fdr_log_loss
 from fdrbench.metrics.calibration import mce, nll
 from fdrbench.metrics.detection import eer, tpr_at_fpr
 from fdrbench.metrics.ternary import class_f1, encode_classes, macro_f1
+from fdrbench.score_arrays import calibration_scores, detection_scores, ternary_scores
 
 
 def test_eer_hand_computed():

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from fdrbench.errors import FdrbenchError, RegistryError
-from fdrbench.metrics import EVALUATE_FAMILIES, detection_scores, evaluate_module_path, text_scores
-from fdrbench.metrics.api import build_records
+from fdrbench.hf_evaluate import EVALUATE_FAMILIES, evaluate_module_path
+from fdrbench.record import Record
+from fdrbench.score_arrays import build_records, detection_scores, text_scores
 
 
 def test_api_takes_plain_lists_and_gives_intervals():
@@ -29,9 +30,10 @@ def test_api_takes_plain_lists_and_gives_intervals():
 
 def test_records_follow_the_results_contract():
     rec = build_records([1], [None], references=[["a", "b"]], true_masks=[np.eye(2, dtype=bool)])[0]
-    assert rec["parse_ok"] is False and rec["label"] is None
-    assert rec["truth"]["reference"] == {"text": "a", "texts": ["a", "b"]}
-    assert rec["truth"]["mask"] == {"size": [2, 2], "counts": [0, 1, 2, 1]}
+    assert rec.parse_ok is False and rec.label is None
+    assert rec.truth.reference.to_dict() == {"text": "a", "texts": ["a", "b"], "parts": {}}
+    assert rec.truth.mask == {"size": [2, 2], "counts": [0, 1, 2, 1]}
+    assert Record.from_json(rec.to_json()) == rec  # what a run folder stores reads back the same
 
 
 @pytest.fixture(scope="module")

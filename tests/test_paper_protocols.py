@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fdrbench.scoring import ScoreSettings, score_records
+from fdrbench.record import Truth
+from fdrbench.scoring import ScoreSettings
 from fdrbench.task import Task
 from fdrbench.tasks.mmfr import MMFR_SETS, MMFREval
 from fdrbench.tasks.paper_protocols import (
@@ -17,6 +18,8 @@ from fdrbench.tasks.paper_protocols import (
 )
 from fdrbench.tasks.verdicts import coin
 from fdrbench.types import Prediction, encode_mask
+
+from .helpers.records import score_records
 
 NO_BOOT = ScoreSettings(n_boot=0)
 
@@ -140,7 +143,7 @@ def test_mmfr_paper_excludes_failures_and_scores_the_reasoning():
     assert block["overall"]["bleu1"]["value"] == pytest.approx(1.0) and block["overall"]["rouge_l"]["value"] == pytest.approx(1.0)
     assert block["overall"]["css"]["value"] is None  # no CLIP folder given: unavailable, not 0
     assert "clip" in block["protocol"]["options"]["css_encoder"] and block["protocol"]["options"]["css_max_tokens"] == 77
-    parsed = fakereasoning_reparse(Prediction(sample_id="x", raw_output=reasoning_answer("real")))
+    parsed = fakereasoning_reparse(Prediction(sample_id="x", raw_output=reasoning_answer("real")), Truth(label=0))
     assert parsed.label == 0 and parsed.explanation == "The texture looks real." and parsed.parse_ok
 
 
@@ -255,7 +258,7 @@ def test_loki_total_weights_categories_by_fake_questions():
         return out
 
     recs = answers("animal", 1, 5, 1) + answers("animal", 0, 1, 1) + answers("doc", 1, 2, 0, asks_fake=False) + answers("doc", 0, 1, 3)
-    protocol = loki_paper(asks_fake=lambda truth: "AI-generated" in truth["question"])
+    protocol = loki_paper(asks_fake=lambda truth: "AI-generated" in truth.question)
     block = score_records(recs, PaperTask(protocol), settings=NO_BOOT)["paper"]
     animal = block["groups"]["category"]["animal"]["balanced_accuracy"]["value"]
     doc = block["groups"]["category"]["doc"]["balanced_accuracy"]["value"]

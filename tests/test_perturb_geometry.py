@@ -69,7 +69,7 @@ def test_image_mask_and_box_stay_aligned(spec):
     assert mask.shape == image.shape
     assert mask.sum() > 0
     assert iou(mask, image > 127) > 0.85
-    square = sample.truth()["reference"]["parts"]["regional"][0]
+    square = sample.truth().reference.parts["regional"][0]
     assert np.allclose(square["region"], mask_box(mask), atol=1.5)
     if "rotate" in spec and "deg=90" not in spec:
         corners = np.array(square["polygon"])  # the moved box is not axis-aligned any more
@@ -92,7 +92,7 @@ def test_polygons_move_with_the_image():
     triangle[(xx >= 70) & (yy >= 50) & ((xx - 70) + (yy - 50) <= 30)] = True
     base.mask = triangle
     sample = perturb_sample(base, "rotate:deg=25,fit=expand+resize:f=0.8", seed=0)
-    moved = np.array(sample.truth()["reference"]["parts"]["regional"][1]["polygon"])
+    moved = np.array(sample.truth().reference.parts["regional"][1]["polygon"])
     mask = sample.load_mask()
     inside = np.argwhere(mask)[:, ::-1] + 0.5
     assert _inside_fraction(inside, moved) > 0.97
@@ -102,7 +102,7 @@ def test_polygons_move_with_the_image():
 def test_other_parts_are_kept_and_the_clean_reference_is_untouched():
     base = square_sample()
     sample = perturb_sample(base, "resize:f=0.5")
-    parts = sample.truth()["reference"]["parts"]
+    parts = sample.truth().reference.parts
     assert parts["global"] == "the square is wrong" and parts["regional"][2] == "not a region"
     assert parts["regional"][0] == {"region": [15.0, 10.0, 15.0, 12.5], "desc": "square"}
     assert parts["regional"][1]["polygon"] == [[35.0, 25.0], [50.0, 25.0], [35.0, 40.0]]
@@ -114,7 +114,7 @@ def test_a_region_cropped_away_has_no_box():
     base = square_sample()
     base.reference.parts["regional"].append({"box": [0, 0, 10, 10], "desc": "corner"})
     sample = perturb_sample(base, "ccrop:size=20")  # keeps x 50-70, y 35-55: the square ends at x 60, y 45
-    regions = sample.truth()["reference"]["parts"]["regional"]
+    regions = sample.truth().reference.parts["regional"]
     assert regions[0]["region"] == [0.0, 0.0, 10.0, 10.0]  # clipped to the crop
     assert regions[3] == {"box": None, "desc": "corner"}
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fdrbench.manifest import fingerprint_samples
+from fdrbench.fingerprints import fingerprint_samples
 from fdrbench.perturb import PerturbedSample, describe, parse, perturb_sample, perturb_samples, perturbed_fingerprint, run_id_part
 from fdrbench.types import FAKE, REAL, Reference, Sample
 

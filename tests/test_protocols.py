@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from fdrbench.protocols import BINARY_METRICS, LOCALIZATION_METRICS, TERNARY_METRICS, TEXT_METRICS, strict_metrics
-from fdrbench.scoring import ScoreSettings, score_records
+from fdrbench.scoring import ScoreSettings
 from fdrbench.task import Aggregate, Protocol, Task
 from fdrbench.tasks.demo import DemoTask
+
+from .helpers.records import score_records
 
 NO_BOOT = ScoreSettings(n_boot=0)
 
@@ -40,7 +42,7 @@ def rec(sid, truth, label, cat, **kw):
 
 
 def test_fallback_policy_keeps_the_reparsed_label_and_counts_the_failure():
-    def coin_one(pred):
+    def coin_one(pred, truth):
         from dataclasses import replace
 
         return replace(pred, label=1, parse_ok=False) if pred.label is None else pred
@@ -59,7 +61,7 @@ def test_reparse_with_truth_and_protocol_aggregates():
     def by_question(pred, truth):
         from dataclasses import replace
 
-        return replace(pred, label=int(truth["question"] == "fake?"), parse_ok=True)
+        return replace(pred, label=int(truth.question == "fake?"), parse_ok=True)
 
     task = Shell()
     task.protocol = Protocol(
@@ -67,7 +69,6 @@ def test_reparse_with_truth_and_protocol_aggregates():
         "truth-aware",
         metrics=("accuracy",),
         reparse=by_question,
-        reparse_truth=True,
         aggregates={"all": Aggregate("category", ()), "fakes": Aggregate("category", (), weighting="fakes")},
     )
     records = [rec("a", 1, None, "x"), rec("b", 0, None, "x"), rec("c", 1, None, "y"), rec("d", 1, None, "y")]

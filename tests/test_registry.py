@@ -52,15 +52,40 @@ def test_missing_dependency_is_named(tmp_path, monkeypatch):
 
 
 def test_entry_points_are_discovered(monkeypatch):
-    ep = EntryPoint(name="plugin_det", value="fdrbench.types:Prediction", group="fdrbench.adapters")
+    """Built-in names and plugins come from the same entry-point groups."""
 
-    def fake_entry_points(group):
-        return [ep] if group == "fdrbench.adapters" else []
+    class Dist:
+        def __init__(self, name):
+            self.name = name
 
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
-    reg = Registry("adapter", "fdrbench.adapters", {"a": ("fdrbench.types:Sample", "")})
+    def point(name, value, dist):
+        ep = EntryPoint(name=name, value=value, group="fdrbench.adapters")
+        return ep._for(Dist(dist)) if hasattr(ep, "_for") else ep
+
+    own = point("a", "fdrbench.types:Sample", "fdrbench")
+    plugin = point("plugin_det", "fdrbench.types:Prediction", "someone-else")
+    clash = point("a", "x:y", "someone-else")
+    monkeypatch.setattr(registry, "entry_points", lambda group: [clash, own, plugin] if group == "fdrbench.adapters" else [])
+    reg = Registry("adapter", "fdrbench.adapters")
     assert reg.names() == ["a", "plugin_det"]
     assert reg.load("plugin_det").__name__ == "Prediction"
-    # a built-in name wins over a plugin of the same name
-    monkeypatch.setattr(registry, "entry_points", lambda group: [EntryPoint(name="a", value="x:y", group=group)])
-    assert Registry("adapter", "g", {"a": ("fdrbench.types:Sample", "")}).target("a") == "fdrbench.types:Sample"
+    # fdrbench's own entry wins over a plugin of the same name
+    assert reg.target("a") == "fdrbench.types:Sample"
+    assert [e.source for e in reg.entries()] == ["fdrbench", "someone-else"]
+
+
+def test_list_reads_summaries_without_importing(tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "summary_probe_mod.py").write_text(
+        'raise RuntimeError("importing me is not allowed")\n'
+        "class Probe:\n"
+        '    """First line of the docstring.\n\n    More."""\n'
+        "class Described:\n"
+        '    description = "a stated description"\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert registry.static_summary("summary_probe_mod:Probe") == "First line of the docstring."
+    assert registry.static_summary("summary_probe_mod:Described") == "a stated description"
+    assert registry.static_summary("summary_probe_mod:Missing") == ""
+    assert "summary_probe_mod" not in sys.modules

@@ -6,8 +6,10 @@ import numpy as np
 import pytest
 
 from fdrbench.errors import ResultsError
-from fdrbench.scoring import ScoreSettings, build_frame, score_records
+from fdrbench.scoring import ScoreSettings, build_frame
 from fdrbench.task import Aggregate, Protocol, Task
+
+from .helpers.records import score_records, to_records
 
 
 class ToyTask(Task):
@@ -80,7 +82,7 @@ def test_exclude_drops_failures_but_reports_their_rate():
 
 
 def test_missing_probability_becomes_the_verdict():
-    frame = build_frame(RECORDS, ToyTask().protocols()["strict"], ("generator",)).frame
+    frame = build_frame(to_records(RECORDS), ToyTask().protocols()["strict"], ("generator",)).frame
     ids = list(frame.ids)
     # a failed fake (b4) gets p=0 (confidently wrong); a failed real (a4) gets p=1
     assert frame.p[ids.index("b4")] == 0.0
@@ -150,7 +152,7 @@ def test_errors_for_bad_input():
 
 
 def test_reparse_hook_rederives_verdicts():
-    def always_fake(pred):
+    def always_fake(pred, truth):
         pred.label, pred.parse_ok = 1, True
         return pred
 

@@ -142,7 +142,7 @@ def test_binary_benchmarks_read_the_binary_view(tampered, demo_root, tmp_path):
     assert len(records) == 8 and all(r["label"] == 1 and r["truth"]["cls"] is None for r in records)
     # no true class here, so mask_from=truth falls back to the predicted one (tampered): every image gets a mask
     assert all(r["mask"]["size"] == list(Image.open(demo_root / "test" / r["truth"]["image"]).size[::-1]) for r in records)
-    assert result.scores["protocols"]["strict"]["overall"]["fake_accuracy"]["value"] == 1.0
+    assert result.scores.to_json()["protocols"]["strict"]["overall"]["fake_accuracy"]["value"] == 1.0
 
 
 def test_masks_follow_the_predicted_class_or_the_truth(real, data):

@@ -18,6 +18,8 @@ from fdrbench.store import (
     write_json_atomic,
 )
 
+TRUTH = {"label": 1}
+
 
 def test_torn_last_line_is_ignored_then_cut_before_appending(tmp_path):
     path = tmp_path / "predictions.jsonl"
@@ -59,20 +61,20 @@ def test_merge_prefers_success_then_later_records(tmp_path):
         "\n".join(
             json.dumps(r)
             for r in [
-                {"sample_id": "a", "error": "boom", "v": 1},
-                {"sample_id": "b", "error": None, "v": 1},
-                {"sample_id": "a", "error": None, "v": 2},
-                {"sample_id": "b", "error": "late failure", "v": 2},
-                {"sample_id": "c", "error": None, "v": 1},
-                {"sample_id": "c", "error": None, "v": 2},
+                {"sample_id": "a", "error": "boom", "n_tokens": 1, "truth": TRUTH},
+                {"sample_id": "b", "error": None, "n_tokens": 1, "truth": TRUTH},
+                {"sample_id": "a", "error": None, "n_tokens": 2, "truth": TRUTH},
+                {"sample_id": "b", "error": "late failure", "n_tokens": 2, "truth": TRUTH},
+                {"sample_id": "c", "error": None, "n_tokens": 1, "truth": TRUTH},
+                {"sample_id": "c", "error": None, "n_tokens": 2, "truth": TRUTH},
             ]
         )
         + "\n"
     )
-    (tmp_path / "predictions.rank1.jsonl").write_text(json.dumps({"sample_id": "d", "error": "x"}) + "\n")
+    (tmp_path / "predictions.rank1.jsonl").write_text(json.dumps({"sample_id": "d", "error": "x", "truth": TRUTH}) + "\n")
     merged, dups = load_records(tmp_path)
     assert dups == 3
-    assert {k: v.get("v") for k, v in merged.items()} == {"a": 2, "b": 1, "c": 2, "d": None}
+    assert {k: v.n_tokens for k, v in merged.items()} == {"a": 2, "b": 1, "c": 2, "d": None}
     assert completed_ids(tmp_path) == {"a", "b", "c", "d"}
     assert completed_ids(tmp_path, retry_failed=True) == {"a", "b", "c"}
 
@@ -86,8 +88,11 @@ def test_rank_files_and_paths(tmp_path):
 
 
 def test_records_without_sample_id_are_rejected(tmp_path):
-    (tmp_path / "predictions.jsonl").write_text('{"label": 1}\n')
-    with pytest.raises(ResultsError, match="no string 'sample_id'"):
+    (tmp_path / "predictions.jsonl").write_text('{"label": 1, "truth": {"label": 1}}\n')
+    with pytest.raises(ResultsError, match="predictions.jsonl: line 1: missing field 'sample_id'"):
+        load_records(tmp_path)
+    (tmp_path / "predictions.jsonl").write_text('{"sample_id": "a", "truth": {"label": "fake"}}\n')
+    with pytest.raises(ResultsError, match="line 1: field 'truth.label': expected int, got str"):
         load_records(tmp_path)
 
 

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from fdrbench.cli import app
 from fdrbench.errors import FdrbenchError
-from fdrbench.leaderboard.index import INDEX_NAME, index_problems, read_index
-from fdrbench.manifest import config_hash
+from fdrbench.hashing import config_hash
+from fdrbench.leaderboard.index import INDEX_NAME, index_problems, read_index, update_index
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, read_json, write_json_atomic
 from fdrbench.submit import SubmissionRejected, submit_run
 from fdrbench.validate import validate_run
@@ -31,7 +31,7 @@ def local_run(tmp_path_factory, demo_root) -> Path:
         return record
 
     rewrite_predictions(run_dir, local_error)
-    from fdrbench.pipeline import score_run_dir
+    from fdrbench.stages.score import score_run_dir
 
     score_run_dir(run_dir)
     return run_dir
@@ -46,7 +46,7 @@ def run_copy(local_run, tmp_path) -> Path:
 
 def test_submit_files_a_sanitised_copy_and_indexes_it(run_copy, tmp_path):
     results = tmp_path / "results"
-    filed = submit_run(run_copy, results)
+    filed = submit_run(run_copy, results, index=update_index)
     assert filed.run_dir == results / "demo" / "hashdet" / run_copy.name
     assert sorted(p.name for p in filed.run_dir.iterdir()) == [MANIFEST, PREDICTIONS, SCORES]
     manifest = read_json(filed.run_dir / MANIFEST)

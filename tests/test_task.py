@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.paths import safe_join
+from fdrbench.pathsafe import safe_join
 from fdrbench.task import Task, subsample
 from fdrbench.types import Sample
 

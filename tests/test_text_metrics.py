@@ -11,10 +11,11 @@ import sys
 import numpy as np
 import pytest
 
+from fdrbench.errors import FdrbenchError
 from fdrbench.metrics import embeddings as emb
-from fdrbench.metrics import text_scores
 from fdrbench.metrics.cider import corpus_cider_d
 from fdrbench.metrics.lexical import bleu_all, lcs_length, rouge_l, rouge_tokenizer, word_tokenizer
+from fdrbench.score_arrays import text_scores
 
 HYP = "the cat sat on the mat"
 REF = "the cat is on the mat"
@@ -105,12 +106,11 @@ def test_missing_explanations_references_and_libraries():
     no_ref = text_scores(["x"], [None], metrics=["rouge_l"])
     assert no_ref["details"]["rouge_l"] == {"unavailable": "no sample has a reference text"}
     from fdrbench.errors import ResultsError
-    from fdrbench.metrics.api import build_records, score
+    from fdrbench.record import Record
 
-    records = build_records([1], [1], explanations=["x"], references=["y"])
-    records[0]["truth"]["reference"] = {"texts": [3]}
-    with pytest.raises(ResultsError, match="sample '000000000': truth.reference texts must be strings"):
-        score(["bleu1"], records)
+    line = {"sample_id": "000000000", "label": 1, "explanation": "x", "truth": {"label": 1, "reference": {"texts": [3]}}}
+    with pytest.raises(ResultsError, match=r"line 7: field 'truth.reference.texts\[0\]': expected str, got int"):
+        Record.from_json(line, where="line 7")
 
 
 def test_meteor_is_unavailable_without_wordnet_never_zero(monkeypatch):
@@ -134,7 +134,7 @@ def test_meteor_with_wordnet_installed(tmp_path):
     (wordnet / "data.adj").write_text("  1 WordNet 3.0 Copyright 2006 by Princeton University.\n")
     (wordnet / "index.sense").write_text("")
     code = (
-        "import json; from fdrbench.metrics import text_scores;"
+        "import json; from fdrbench.score_arrays import text_scores;"
         f"print(json.dumps(text_scores([{HYP!r}], [{REF!r}], metrics=['meteor'])['meteor']))"
     )
     env = {**os.environ, "NLTK_DATA": str(tmp_path)}
@@ -225,7 +225,7 @@ def test_css_encoder_unavailable_is_null_with_reason():
     out = text_scores([HYP], [REF], metrics=["css", "bleu1"], css_encoder="clip")
     assert out["css"] is None and out["bleu1"] is not None
     assert "needs a model folder" in out["details"]["css"]["unavailable"]
-    with pytest.raises(ValueError, match="css_encoder must be one of"):
+    with pytest.raises(FdrbenchError, match="option 'css_encoder' must be 'minilm' or 'sentence-transformers' or 'clip', got 'word2vec'"):
         text_scores([HYP], [REF], metrics=["css"], css_encoder="word2vec")
 
 
@@ -245,8 +245,10 @@ def test_word_tokenizer_rejects_unknown_names():
 
 
 def test_mmfr_paper_protocol_scores_css_with_the_given_clip_folder(tiny_clip):
-    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.scoring import ScoreSettings
     from fdrbench.tasks.mmfr import MMFREval
+
+    from .helpers.records import score_records
 
     folder, _ = tiny_clip
     answer = "<REASONING>w1 w2 w3</REASONING><CONCLUSION>This image is fake.</CONCLUSION>"
@@ -261,8 +263,10 @@ def test_mmfr_paper_scores_an_empty_reasoning_and_an_empty_reference_as_the_orig
     """FakeReasoning's eval.py: <REASONING></REASONING> is no failure (BLEU/ROUGE 0, CSS = cosine with the
     empty string's CLIP embedding), and an image whose attributes are all null has the reference ""."""
     from fdrbench.metrics.embeddings import EncoderSpec, embed
-    from fdrbench.scoring import ScoreSettings, score_records
+    from fdrbench.scoring import ScoreSettings
     from fdrbench.tasks.mmfr import MMFREval
+
+    from .helpers.records import score_records
 
     folder, _ = tiny_clip
     empty, text = embed(["", "w1 w2 w3"], EncoderSpec("clip", str(folder)))

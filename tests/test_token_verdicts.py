@@ -8,12 +8,11 @@ import pytest
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from fdrbench.backends.answers import generic_ternary
 from fdrbench.backends.hf_tokens import TokenCandidates, decode, token_at
 from fdrbench.backends.logprob_verdict import read_verdict_logprobs
 from fdrbench.backends.openai_client import TokenLogprob
 from fdrbench.backends.verdict_site import BINARY_WORDS, TERNARY_WORDS
-from fdrbench.tasks import verdicts as v
+from fdrbench.verdicts import generic_binary, generic_ternary
 
 CORPUS = [
     "This image is fake. The image is real. This is a fake image. This is a real image.",
@@ -78,7 +77,7 @@ def tokens(pieces, tops=None):
 
 
 def generic(text):
-    return v.generic_binary(text), None
+    return generic_binary(text), None
 
 
 def test_logprobs_at_the_verdict_token():

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 
 from fdrbench.errors import DataError, ResultsError
+from fdrbench.record import Truth
 from fdrbench.types import FAKE, REAL, Prediction, Reference, Sample, decode_mask, encode_mask, label_of_class, open_image
 
 
@@ -85,8 +86,8 @@ def test_sample_checks_label_and_class():
     with pytest.raises(DataError):
         Sample(id="s", label=0, cls="tampered")
     s = Sample(id="s", label=1, cls="full_synthetic", reference=Reference(text="t"))
-    truth = s.truth()
-    assert truth["label"] == 1 and truth["cls"] == "full_synthetic" and truth["reference"]["text"] == "t"
+    truth = Truth.of(s)
+    assert truth.label == 1 and truth.cls == "full_synthetic" and truth.reference.text == "t"
 
 
 def test_reference_all_texts():
@@ -123,6 +124,6 @@ def test_sample_mask_from_file_and_truth_encoding(tmp_path):
     s = Sample(id="t", label=1, cls="tampered", mask=path)
     assert s.load_mask().sum() == 4
     # the stored truth keeps how the file was decoded
-    assert s.truth()["mask"] == {**encode_mask(arr > 127), "decoded": {"rule": "> 127", "values": "{0, 100, 255}"}}
+    assert Truth.of(s).mask == {**encode_mask(arr > 127), "decoded": {"rule": "> 127", "values": "{0, 100, 255}"}}
     with pytest.raises(DataError, match="mask file not found"):
         Sample(id="u", label=1, mask=tmp_path / "missing.png").load_mask()

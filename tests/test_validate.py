@@ -5,14 +5,18 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 
+import msgspec
 import pytest
 from typer.testing import CliRunner
 
 from fdrbench import fingerprints
 from fdrbench.cli import app
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.manifest import config_hash, fingerprint_truths
+from fdrbench.fingerprints import fingerprint_truths
+from fdrbench.hashing import config_hash
+from fdrbench.record import Truth
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, read_json
 from fdrbench.validate import CHECKS, diff_json, find_runs, validate_run
 
@@ -103,7 +107,9 @@ def test_a_self_consistent_run_on_other_data_fails_the_official_fingerprint(run_
         return record
 
     rewrite_predictions(run_copy, relabel)
-    truths = [(r["sample_id"], r["truth"]) for r in map(json.loads, (run_copy / PREDICTIONS).read_text().splitlines())]
+    truths = [
+        (r["sample_id"], msgspec.convert(r["truth"], Truth)) for r in map(json.loads, (run_copy / PREDICTIONS).read_text().splitlines())
+    ]
     fresh = fingerprint_truths(truths)
 
     def fix_manifest(m):
@@ -142,7 +148,7 @@ def test_torn_last_line_and_bad_fields_are_rejected(run_copy):
     assert messages[0] == "predictions.jsonl: the last line is cut short (no final newline); the run was interrupted mid-write"
     assert "line 1" in messages[1] and "p_fake must be in [0, 1]" in messages[1]
     assert "line 2" in messages[2] and "truth.label must be 0 (real) or 1 (fake), got 2" in messages[2]
-    assert "line 3" in messages[3] and "'parse_ok' must be true or false" in messages[3]
+    assert "line 3" in messages[3] and "field 'parse_ok': expected bool, got str" in messages[3]
     assert "line 4" in messages[4] and "mask counts sum to 2, expected 2*2=4" in messages[4]
     assert len(messages) == 5
 
@@ -158,7 +164,6 @@ def test_manifest_problems_are_each_named(run_copy):
         m["status"] = "running"
         m["config"]["seed"] = 7
         m["prompt"] = "edited"
-        del m["environment"]
 
     edit_json(run_copy / MANIFEST, edit)
     messages = problems(validate_run(run_copy), "manifest")
@@ -166,8 +171,23 @@ def test_manifest_problems_are_each_named(run_copy):
     assert "manifest.json: 'config_hash' does not match 'config' (the settings were edited after the run)" in messages
     assert "manifest.json: config.seed is 7 but the run says 0" in messages
     assert "manifest.json: 'prompt_sha256' does not match 'prompt'" in messages
-    assert "manifest.json: missing 'environment'" in messages
-    assert len(messages) == 5
+    assert len(messages) == 4
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda m: m.pop("environment"), "manifest.json: missing field 'environment'"),
+        (lambda m: m["task_info"].pop("split"), "manifest.json: missing field 'task_info.split'"),
+        (lambda m: m["settings"].update(seed="0"), "manifest.json: field 'settings.seed': expected int, got str"),
+        (lambda m: m["task_info"].update(n_samples=0), "manifest.json: task_info.n_samples must be positive, got 0"),
+    ],
+)
+def test_a_manifest_off_the_contract_names_the_field(run_copy, edit, message):
+    edit_json(run_copy / MANIFEST, edit)
+    report = validate_run(run_copy)
+    assert problems(report, "manifest") == [message]
+    assert report.skipped["predictions"] == "the manifest is invalid"
 
 
 def test_folder_names_must_match_the_manifest(good_run, tmp_path):
@@ -222,7 +242,10 @@ def test_unknown_task_is_reported(tmp_path, good_run):
     edit_json(dest / SCORES, rename)
     report = validate_run(dest)
     (message,) = problems(report, "task")
-    assert message.startswith("cannot load task 'nosuchtask': unknown task 'nosuchtask'")
+    assert (
+        message.startswith("cannot load task 'nosuchtask':")
+        and "unknown task 'nosuchtask': a stored run must name a registered task" in message
+    )
     assert report.skipped["rescore"] == "the task cannot be loaded"
 
 
@@ -260,7 +283,7 @@ def test_a_results_root_validates_every_run(good_run, run_copy):
     root = run_copy.parents[2]
     shutil.copytree(run_copy, root / "demo" / "broken" / "r1")
     (root / "demo" / "broken" / "r1" / MANIFEST).write_text("{not json")
-    assert find_runs(root) == [root / "demo" / "broken" / "r1", run_copy]
+    assert [run.path for run in find_runs(root)] == [root / "demo" / "broken" / "r1", run_copy]
     result = CliRunner().invoke(app, ["validate", str(root)])
     assert result.exit_code == 1
     assert "1 of 2 runs valid" in result.output
@@ -288,6 +311,7 @@ def test_without_registry_or_data_the_check_says_how_to_fix_it():
         name = "private"
         version = "3"
         default_split = "test"
+        official_fingerprints = {}
 
         def load(self, *args):
             raise DataError("data folder for task 'private' not found", path="/nowhere")
@@ -296,4 +320,5 @@ def test_without_registry_or_data_the_check_says_how_to_fix_it():
             return Path("/nowhere")
 
     with pytest.raises(FdrbenchError, match="no official fingerprint is registered for private v3 split test, and the data is not"):
-        fingerprints.expected_for({"task_info": {"split": "test", "limit": None}, "settings": {"seed": 0}}, NoData())
+        manifest = SimpleNamespace(task_info=SimpleNamespace(split="test", limit=None), settings=SimpleNamespace(seed=0))
+        fingerprints.expected_for(manifest, NoData())

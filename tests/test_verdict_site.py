@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from fdrbench.backends.answers import generic_ternary, task_verdict_reader
+from fdrbench.backends.answers import task_verdict_reader
 from fdrbench.backends.verdict_site import (
     BINARY_WORDS,
     TERNARY_WORDS,
@@ -18,10 +18,11 @@ from fdrbench.backends.verdict_site import (
 from fdrbench.task import Task
 from fdrbench.tasks import verdicts as v
 from fdrbench.types import Sample
+from fdrbench.verdicts import generic_binary, generic_ternary
 
 
 def generic(text):
-    return v.generic_binary(text), None
+    return generic_binary(text), None
 
 
 def first_sentence(text):

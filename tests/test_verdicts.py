@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from fdrbench.tasks import verdicts as v
+from fdrbench.verdicts import generic_binary
 
 FR_OUT = (
     "<SUMMARY> s </SUMMARY> <CAPTION> c </CAPTION> <REASONING> From low-level perspective: smooth. "
@@ -98,4 +99,4 @@ def test_sida_and_sofake():
     ],
 )
 def test_generic_rule(text, label):
-    assert v.generic_binary(text) == label
+    assert generic_binary(text) == label

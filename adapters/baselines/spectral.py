@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 
 from fdrbench.adapters.baselines.spectral_features import GROUP_EVIDENCE, FeatureConfig, extract, feature_groups, feature_names
-from fdrbench.detector import Detector, RunContext, TrainContext
+from fdrbench.api.detector import Detector, RunContext, TrainContext
+from fdrbench.api.task import Task
 from fdrbench.errors import FdrbenchError
 from fdrbench.paths import weights_root
-from fdrbench.task import Task
 from fdrbench.types import Prediction, Sample
 
 FORMAT = "fdrbench-spectral-v1"
@@ -153,7 +153,7 @@ class SpectralDetector(Detector):
         """Fit on ``ctx.split`` of ``ctx.task``; writes JSON weights to ``ctx.out`` (a file path)."""
         from sklearn.linear_model import LogisticRegression
 
-        from fdrbench.manifest import fingerprint_samples
+        from fdrbench.fingerprints import fingerprint_samples
         from fdrbench.progress import progress_bar
 
         config = FeatureConfig(size=int(size))

@@ -12,7 +12,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from fdrbench.backends.llava_config import llama_fields
+from fdrbench.adapters.llava_config import llama_fields
 from fdrbench.errors import FdrbenchError
 
 OPENAI_CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)

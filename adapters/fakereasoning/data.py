@@ -18,7 +18,7 @@ import torch
 from fdrbench.adapters.fakereasoning.conversation import Template, training_example, verdict_of_answer
 from fdrbench.adapters.fakereasoning.processing import ImageProcessor
 from fdrbench.errors import DataError
-from fdrbench.paths import safe_join
+from fdrbench.pathsafe import safe_join
 from fdrbench.types import Sample, open_image
 
 ANNOTATION_FILE = "forgery_reasoning_cot.json"

@@ -21,9 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.adapters.fakereasoning.conversation import PAPER_PROMPT
-from fdrbench.detector import Detector, RunContext, TrainContext, construct
+from fdrbench.api.detector import Detector, RunContext, TrainContext
+from fdrbench.api.task import Task
 from fdrbench.errors import FdrbenchError
-from fdrbench.task import Task
+from fdrbench.kvargs import construct
 from fdrbench.types import Prediction, Sample
 
 DEFAULT_WEIGHTS = "AnnaGao/FakeReasoning"

@@ -203,13 +203,13 @@ def load_pretrained(
 
 def load_tokenizer(folder: Path):
     """The checkpoint's tokenizer: a SentencePiece LLaMA folder as the authors' transformers 4.37.2
-    read it with ``use_fast=False`` (:mod:`fdrbench.backends.llama_tokenizers`), anything else as
+    read it with ``use_fast=False`` (:mod:`fdrbench.adapters.llama_tokenizers`), anything else as
     ``AutoTokenizer`` loads it. transformers' note that ``llava_llama`` is not one of its model types
     (it reads config.json to pick a tokenizer class) is silenced, as it is expected here."""
     from transformers import AutoTokenizer
     from transformers.utils import logging as hf_logging
 
-    from fdrbench.backends.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
+    from fdrbench.adapters.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
 
     level = hf_logging.get_verbosity()
     hf_logging.set_verbosity_error()

@@ -28,7 +28,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from fdrbench.detector import TrainContext
+from fdrbench.api.detector import TrainContext
 from fdrbench.errors import FdrbenchError
 
 ZERO3_CONFIG = Path(__file__).with_name("zero3.json")
@@ -167,7 +167,7 @@ RESUMABLE_CHANGES = ("save_steps", "keep_checkpoints", "num_workers")
 
 def run_signature(settings: TrainSettings, data_fingerprint: str, seed: int, world: int) -> str:
     """What determines a run's trajectory: a checkpoint only resumes a run with the same signature."""
-    from fdrbench.manifest import config_hash
+    from fdrbench.hashing import config_hash
 
     determining = {k: v for k, v in asdict(settings).items() if k not in RESUMABLE_CHANGES}
     return config_hash({"settings": determining, "data": data_fingerprint, "seed": seed, "processes": world})
@@ -197,9 +197,9 @@ def fit(ctx: TrainContext, settings: TrainSettings) -> dict:
     from fdrbench.adapters.fakereasoning.objective import LossWeights, training_loss
     from fdrbench.adapters.fakereasoning.pretrained import load_pretrained
     from fdrbench.adapters.fakereasoning.processing import ImageProcessor
-    from fdrbench.manifest import fingerprint_samples
+    from fdrbench.api.task import subsample
+    from fdrbench.fingerprints import fingerprint_samples
     from fdrbench.progress import progress_bar
-    from fdrbench.task import subsample
 
     tpl = template(settings.template)
     annotations = find_annotations(Path(ctx.data_dir), ctx.split, settings.annotations)

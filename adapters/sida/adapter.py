@@ -29,9 +29,9 @@ from typing import Any
 from fdrbench.adapters.sida import prompts
 from fdrbench.adapters.sida.config import CLASS_NAMES, TAMPERED
 from fdrbench.adapters.sida.loader import AUTO_DTYPE_RULE
-from fdrbench.detector import Detector, RunContext
+from fdrbench.api.detector import Detector, RunContext
+from fdrbench.api.task import Task
 from fdrbench.errors import FdrbenchError
-from fdrbench.task import Task
 from fdrbench.types import Prediction, Sample
 
 MODES = {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fdrbench.backends.llava_config import llama_fields
+from fdrbench.adapters.llava_config import llama_fields
 from fdrbench.errors import FdrbenchError
 
 if TYPE_CHECKING:  # pragma: no cover

@@ -120,7 +120,7 @@ def load_tokenizer(folder: Path):
     ``llava`` config that drops the ``▁`` before the first word; anything else as ``AutoTokenizer`` loads it."""
     from transformers import AutoTokenizer
 
-    from fdrbench.backends.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
+    from fdrbench.adapters.llama_tokenizers import is_sentencepiece_llama, sentencepiece_tokenizer
 
     if is_sentencepiece_llama(folder):
         return sentencepiece_tokenizer(folder)

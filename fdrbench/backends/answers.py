@@ -1,83 +1,32 @@
 """Reading a general model's free-text answer with the task's rules, and packing it as a Prediction.
 
 Binary tasks read the verdict with ``task.parse_answer(text, sample)`` (so yes/no questions of
-either polarity work). Three-way tasks use ``task.parse_class(text, sample)`` when the task
-defines one, else :func:`generic_ternary`.
+either polarity work). Three-way tasks also read ``task.parse_class(text, sample)``; when a
+task keeps the default class rule, that rule's verdict fills in where ``parse_answer`` has none.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
-from fdrbench.backends.verdict_site import BINARY_WORDS, TERNARY_WORDS, Verdict
-from fdrbench.task import Task
+from fdrbench.api.task import Task
+from fdrbench.backends.verdict_site import BINARY_WORDS, TERNARY_WORDS
 from fdrbench.types import FAKE, REAL, Prediction, Sample, label_of_class
-
-_CLASS_WORDS = {
-    "real": "real",
-    "authentic": "real",
-    "genuine": "real",
-    "tampered": "tampered",
-    "manipulated": "tampered",
-    "edited": "tampered",
-    "altered": "tampered",
-    "spliced": "tampered",
-    "inpainted": "tampered",
-    "full synthetic": "full_synthetic",
-    "fully synthetic": "full_synthetic",
-    "full_synthetic": "full_synthetic",
-    "synthetic": "full_synthetic",
-    "generated": "full_synthetic",
-    "ai-generated": "full_synthetic",
-}
-_WORDS = "|".join(sorted((re.escape(w).replace(r"\ ", r"\s+") for w in _CLASS_WORDS), key=len, reverse=True))
-_TERNARY_STATEMENT = re.compile(
-    rf"\b(?:image|photo|picture|it)\s+(?:is|looks|appears(?:\s+to\s+be)?|was)\s+(not\s+)?(?:a\s+|an\s+)?(?:classified\s+as\s+)?({_WORDS})(?![\w-])",
-    re.I,
-)
-_TERNARY_WORD = re.compile(rf"(?<![\w-])({_WORDS}|fake)(?![\w-])", re.I)
-
-
-def _class_of(word: str) -> str | None:
-    return _CLASS_WORDS.get(re.sub(r"\s+", " ", word.lower()))
-
-
-def generic_ternary(text: str | None) -> Verdict:
-    """(label, class) from free text: the last explicit statement ("the image is tampered", "it
-    looks fully synthetic", "the image is not real"), else the first class word of the first
-    sentence. A negated class other than real gives no class ("not tampered" does not say which)."""
-    text = text or ""
-    statements = _TERNARY_STATEMENT.findall(text)
-    if statements:
-        negated, word = statements[-1]
-        cls = _class_of(word)
-        if not negated:
-            return (label_of_class(cls), cls) if cls else (None, None)
-        return (FAKE, None) if cls == "real" else (None, None)
-    first = text.split(".", 1)[0]
-    match = _TERNARY_WORD.search(first)
-    if match is None:
-        return None, None
-    word = match.group(1)
-    if word.lower() == "fake":
-        return FAKE, None
-    cls = _class_of(word)
-    return (label_of_class(cls), cls) if cls else (None, None)
+from fdrbench.verdicts import Verdict, generic_ternary
 
 
 def task_verdict_reader(task: Task, sample: Sample) -> Callable[[str], Verdict]:
     """The function that reads a (label, class) verdict from an answer to ``sample``."""
     if task.label_space == "ternary":
-        parse_class = getattr(task, "parse_class", None)
+        default_rule = type(task).parse_class is Task.parse_class
 
         def read(text: str) -> Verdict:
-            cls = parse_class(text, sample) if callable(parse_class) else generic_ternary(text)[1]
+            cls = task.parse_class(text, sample)
             label = task.parse_answer(text, sample)
             if cls is not None:
                 return label_of_class(cls), cls
-            if label is None and not callable(parse_class):
+            if label is None and default_rule:
                 label = generic_ternary(text)[0]
             return label, None
 

@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from fdrbench.manifest import canonical_json
+from fdrbench.hashing import canonical_json
 from fdrbench.store import write_json_atomic
 
 SCHEMA = 1

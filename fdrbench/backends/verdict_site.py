@@ -6,9 +6,8 @@ each occurrence of a verdict word is replaced in turn by every other verdict wor
 occurrence whose replacement changes what the rule reads is the verdict site. The same
 substitutions say which verdict each candidate word would have stated there, so the model's
 scores for those words at that position become a distribution over verdicts. This works for any
-parse rule: "real" checked before "fake" (FakeVLM), the last explicit statement, a
-``<CONCLUSION>`` tag (FakeReasoning), yes/no questions of either polarity (LOKI) and negations
-("the image is not real").
+parse rule: "real" checked before "fake" in the first sentence, the last explicit statement, a
+verdict inside a tag, yes/no questions of either polarity, and negations ("the image is not real").
 """
 
 from __future__ import annotations
@@ -19,9 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from fdrbench.types import FAKE, TERNARY_CLASSES
-
-#: (label, cls): label fake = 1 / real = 0 / None, cls a three-way class name or None
-Verdict = tuple[int | None, str | None]
+from fdrbench.verdicts import Verdict
 
 BINARY_WORDS = ("real", "fake", "authentic", "genuine", "synthetic", "generated", "yes", "no")
 TERNARY_WORDS = (*BINARY_WORDS, "tampered", "manipulated", "edited", "full synthetic", "fully synthetic", "full_synthetic")

@@ -6,7 +6,7 @@ through the task's own loader. Annotations are read from ``truth.reference``:
 
 - ``parts["global"]``: a string, or a list of strings or ``{"desc": ...}`` objects; else ``text``;
 - ``parts["regions"]`` (or ``parts["regional"]``): a list of ``{"box"|"region": [x, y, w, h],
-  "desc"|"text"|"description": ...}`` in pixels, as LOKI releases them;
+  "desc"|"text"|"description": ...}`` in pixels, as benchmarks with regional notes release them;
 - ``text`` / ``texts``: the reference explanation(s).
 """
 
@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from fdrbench.backends.images import crop_box, png_data_url
 from fdrbench.judge.rubric import Rubric
+from fdrbench.record import Truth
+from fdrbench.types import Reference
 
 if TYPE_CHECKING:  # pragma: no cover
     from PIL import Image
@@ -40,16 +42,16 @@ def _text_of(item: Any) -> str:
     return ""
 
 
-def global_note(reference: dict) -> str:
-    parts = reference.get("parts") or {}
+def global_note(reference: Reference) -> str:
+    parts = reference.parts
     value = parts.get("global")
     items = value if isinstance(value, list) else [value]
     text = "\n".join(t for t in (_text_of(i) for i in items) if t)
-    return text or (reference.get("text") or "").strip()
+    return text or (reference.text or "").strip()
 
 
-def regions(reference: dict) -> list[Region]:
-    parts = reference.get("parts") or {}
+def regions(reference: Reference) -> list[Region]:
+    parts = reference.parts
     raw = parts.get("regions") if parts.get("regions") is not None else parts.get("regional")
     out = []
     for item in raw if isinstance(raw, list) else []:
@@ -63,16 +65,16 @@ def regions(reference: dict) -> list[Region]:
     return out
 
 
-def references(reference: dict) -> list[str]:
-    texts = [t.strip() for t in reference.get("texts") or [] if isinstance(t, str) and t.strip()]
-    if not texts and isinstance(reference.get("text"), str) and reference["text"].strip():
-        texts = [reference["text"].strip()]
+def references(reference: Reference) -> list[str]:
+    texts = [t.strip() for t in reference.texts if t.strip()]
+    if not texts and reference.text and reference.text.strip():
+        texts = [reference.text.strip()]
     return texts
 
 
-def applicable(rubric: Rubric, truth: dict) -> str | None:
+def applicable(rubric: Rubric, truth: Truth) -> str | None:
     """None when the rubric can grade this sample, else why it cannot."""
-    reference = truth.get("reference") or {}
+    reference = truth.reference
     if rubric.uses.get("annotations") and not (global_note(reference) or regions(reference)):
         return "the sample has no global or regional annotation"
     if rubric.uses.get("reference") and not references(reference):
@@ -80,11 +82,10 @@ def applicable(rubric: Rubric, truth: dict) -> str | None:
     return None
 
 
-def _verdict_line(truth: dict) -> str:
-    cls = truth.get("cls")
-    if cls in VERDICT_WORDS:
-        return VERDICT_WORDS[cls]
-    return "authentic (real)" if truth.get("label") == 0 else "AI-generated or manipulated (fake)"
+def _verdict_line(truth: Truth) -> str:
+    if truth.cls in VERDICT_WORDS:
+        return VERDICT_WORDS[truth.cls]
+    return "authentic (real)" if truth.label == 0 else "AI-generated or manipulated (fake)"
 
 
 def criteria_text(rubric: Rubric) -> str:
@@ -97,9 +98,9 @@ def criteria_text(rubric: Rubric) -> str:
     return "\n\n".join(blocks)
 
 
-def build_messages(rubric: Rubric, explanation: str, truth: dict, image: Image.Image | None, image_max_side: int | None) -> list[dict]:
+def build_messages(rubric: Rubric, explanation: str, truth: Truth, image: Image.Image | None, image_max_side: int | None) -> list[dict]:
     """System and user messages asking the judge to grade ``explanation`` by ``rubric``."""
-    reference = truth.get("reference") or {}
+    reference = truth.reference
     content: list[dict[str, Any]] = [{"type": "text", "text": f"{rubric.task}\n\nCriteria:\n\n{criteria_text(rubric)}"}]
     if rubric.uses.get("image"):
         if image is not None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from fdrbench.errors import FdrbenchError
 
-ALIASES = {"loki": "loki_explanation", "ref": "reference"}
+ALIASES = {"ref": "reference"}
 _FILE = re.compile(r"^(?P<name>[a-z0-9_]+)\.v(?P<version>\d+)\.json$")
 
 

@@ -15,14 +15,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fdrbench.api.task import Task
 from fdrbench.backends.openai_client import APICallError, ChatClient, ClientSettings, Ledger
 from fdrbench.errors import FdrbenchError
-from fdrbench.judge.messages import applicable, build_messages, correction, references, regions
+from fdrbench.hashing import config_hash
+from fdrbench.judge.messages import applicable, build_messages, correction, references
 from fdrbench.judge.rubric import JudgeOutputError, Rubric, load_rubric
 from fdrbench.judge.store import answer_key, judged_text, judgements_path, load_judgements
-from fdrbench.manifest import config_hash, now_iso
+from fdrbench.manifest import now_iso
 from fdrbench.progress import progress_bar
-from fdrbench.store import MANIFEST, PredictionWriter, load_records, read_manifest, write_json_atomic
+from fdrbench.record import Record
+from fdrbench.results import JudgeInfo, Manifest, RunDir
+from fdrbench.store import PredictionWriter
 
 
 @dataclass(frozen=True)
@@ -68,25 +72,23 @@ class JudgeSummary:
     ledger: dict[str, Any] = field(default_factory=dict)
 
 
-def choose_rubric(spec: str, task: Any, records: dict[str, dict]) -> Rubric:
-    """``auto``: the task's ``judge_rubric`` if it names one; else the annotation rubric when samples
-    carry global/regional annotations, the reference rubric when they carry reference texts."""
+def choose_rubric(spec: str, task: Task, records: dict[str, Record]) -> Rubric:
+    """``auto``: the rubric the task's ``judge_rubric`` hook names; else the reference rubric when
+    the samples carry reference texts."""
     if spec != "auto":
         return load_rubric(spec)
-    named = getattr(task, "judge_rubric", None)
-    if isinstance(named, str) and named:
+    refs = [r.truth.reference for r in records.values()]
+    named = task.judge_rubric(refs)
+    if named:
         return load_rubric(named)
-    refs = [(r.get("truth") or {}).get("reference") or {} for r in records.values()]
-    if any(regions(ref) or (ref.get("parts") or {}).get("global") for ref in refs):
-        return load_rubric("loki_explanation")
     if any(references(ref) for ref in refs):
         return load_rubric("reference")
     raise FdrbenchError("this run's samples carry no reference explanation or annotation to judge against; pass --rubric explicitly")
 
 
-def _judgement(record: dict, rubric: Rubric, settings: JudgeSettings, status: str, **fields: Any) -> dict:
+def _judgement(record: Record, rubric: Rubric, settings: JudgeSettings, status: str, **fields: Any) -> dict:
     return {
-        "sample_id": record["sample_id"],
+        "sample_id": record.sample_id,
         "status": status,
         "score": fields.pop("score", None),
         "criteria": fields.pop("criteria", None),
@@ -104,14 +106,14 @@ def _judgement(record: dict, rubric: Rubric, settings: JudgeSettings, status: st
     }
 
 
-def judge_one(client, rubric: Rubric, record: dict, image, settings: JudgeSettings, use_cache: bool) -> dict:
+def judge_one(client, rubric: Rubric, record: Record, image, settings: JudgeSettings, use_cache: bool) -> dict:
     """Grade one prediction record; never raises for a judge failure (it is recorded as missing)."""
-    truth = record.get("truth") or {}
+    truth = record.truth
     reason = applicable(rubric, truth)
     if reason is not None:
         return _judgement(record, rubric, settings, "not_applicable", error=reason)
     explanation = judged_text(record)
-    if record.get("error") is not None or not explanation:
+    if record.error is not None or not explanation:
         minimum = {c.key: rubric.minimum for c in rubric.criteria}
         return _judgement(record, rubric, settings, "no_explanation", score=0.0, criteria=minimum, total=sum(minimum.values()))
     messages = build_messages(rubric, explanation, truth, image, settings.image_max_side)
@@ -156,7 +158,7 @@ def judge_one(client, rubric: Rubric, record: dict, image, settings: JudgeSettin
     )
 
 
-def _needs_judging(record: dict, judgement: dict | None) -> bool:
+def _needs_judging(record: Record, judgement: dict | None) -> bool:
     """Not judged yet, judged missing, or predicted again since it was judged."""
     return judgement is None or judgement.get("status") == "missing" or judgement.get("answer_sha256") != answer_key(record)
 
@@ -166,12 +168,11 @@ def _chunks(items: list, size: int) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def _samples_by_id(manifest: dict, task: Any, data_dir: Path | None) -> dict:
+def _samples_by_id(manifest: Manifest, task: Task, data_dir: Path | None) -> dict:
     """The run's samples, read from ``--data-dir`` or the task's default data folder. The folder a
     stored run records is never used: a results folder must not choose what is read and sent."""
-    info = manifest.get("task_info") or {}
     try:
-        return {s.id: s for s in task.load(data_dir, info.get("split"))}
+        return {s.id: s for s in task.load(data_dir, manifest.task_info.split)}
     except FdrbenchError as exc:
         raise FdrbenchError(
             f"the rubric shows the judge the images, which are read from the task's data: {exc}\n  hint: pass --data-dir, or --no-images"
@@ -197,9 +198,9 @@ def _ledger(judgements: dict[str, dict], settings: JudgeSettings) -> dict:
     }
 
 
-def _check_config(run_dir: Path, manifest: dict, config: dict, settings: JudgeSettings) -> None:
+def _check_config(run_dir: Path, manifest: Manifest, config: dict, settings: JudgeSettings) -> None:
     path = judgements_path(run_dir)
-    previous = (manifest.get("judge") or {}).get("config_hash")
+    previous = manifest.judge.config_hash if manifest.judge is not None else None
     if not path.is_file() or previous in (None, config_hash(config)):
         return
     if not settings.restart:
@@ -212,15 +213,15 @@ def _check_config(run_dir: Path, manifest: dict, config: dict, settings: JudgeSe
 
 def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
     """Judge every prediction of ``run_dir`` not yet judged; update the manifest and re-score."""
-    from fdrbench.pipeline import score_run_dir
-    from fdrbench.run_task import task_for_run
+    from fdrbench.stages.score import score_run_dir
 
-    run_dir = Path(run_dir)
-    manifest = read_manifest(run_dir)
-    task = task_for_run(manifest, run_dir / MANIFEST)
-    records, _ = load_records(run_dir)
+    run = RunDir(run_dir)
+    run_dir = run.path
+    manifest = run.manifest()
+    records, _ = run.records()
     if not records:
         raise FdrbenchError(f"{run_dir} has no predictions to judge")
+    task = run.task(manifest)
     rubric = choose_rubric(settings.rubric, task, records)
     config = settings.judge_config(rubric)
     _check_config(run_dir, manifest, config, settings)
@@ -232,8 +233,8 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
         samples = _samples_by_id(manifest, task, settings.data_dir) if todo and settings.images and rubric.uses.get("image") else {}
         client = ChatClient(settings.client)
 
-        def grade(record: dict) -> dict:
-            sample = samples.get(record["sample_id"])
+        def grade(record: Record) -> dict:
+            sample = samples.get(record.sample_id)
             image = None
             if sample is not None:
                 try:
@@ -242,7 +243,7 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
                     image = None
                 finally:
                     sample.release_image()
-            retry = previous.get(record["sample_id"], {}).get("status") == "missing"
+            retry = previous.get(record.sample_id, {}).get("status") == "missing"
             return judge_one(client, rubric, record, image, settings, use_cache=not retry)
 
         try:
@@ -257,18 +258,13 @@ def judge_run(run_dir: Path, settings: JudgeSettings) -> JudgeSummary:
             client.close()
     judgements = load_judgements(run_dir)
     ledger = _ledger(judgements, settings)
-    section = manifest.get("judge") or {}
     sessions = [
-        *section.get("sessions", []),
+        *(manifest.judge.sessions if manifest.judge is not None else []),
         {"started": started, "ended": now_iso(), "n_judged": len(todo), "wall_s": round(time.perf_counter() - t0, 3)},
     ]
-    manifest["judge"] = {
-        **config,
-        "config_hash": config_hash(config),
-        "client": settings.client.describe(),
-        "ledger": ledger,
-        "sessions": sessions,
-    }
-    write_json_atomic(run_dir / MANIFEST, manifest)
+    manifest.judge = JudgeInfo(
+        **config, config_hash=config_hash(config), client=settings.client.describe(), ledger=ledger, sessions=sessions
+    )
+    run.write_manifest(manifest)
     score_run_dir(run_dir)
     return JudgeSummary(run_dir, rubric.ref, ledger["counts"], ledger)

@@ -12,23 +12,23 @@ import json
 from pathlib import Path
 
 from fdrbench.errors import ResultsError
+from fdrbench.metrics.judge import SCORED
+from fdrbench.record import Record
 from fdrbench.store import iter_records
 
 JUDGEMENTS = "judgements.jsonl"
-#: statuses that carry a score: graded by the judge, or given the rubric minimum for an empty answer
-SCORED = frozenset({"ok", "no_explanation"})
-STATUSES = frozenset({"ok", "no_explanation", "missing", "not_applicable"})
+STATUSES = SCORED | {"missing", "not_applicable"}
 
 
-def judged_text(record: dict) -> str:
+def judged_text(record: Record) -> str:
     """The text a judge grades for a prediction record: its explanation, else its raw output."""
-    return (record.get("explanation") or record.get("raw_output") or "").strip()
+    return (record.explanation or record.raw_output or "").strip()
 
 
-def answer_key(record: dict) -> str:
+def answer_key(record: Record) -> str:
     """SHA-256 of what was judged (the text, and whether the prediction failed). A prediction made
     again after judging (``--retry-failed``) has another key, so its old judgement is not used."""
-    payload = json.dumps([record.get("error") is not None, judged_text(record)], ensure_ascii=False)
+    payload = json.dumps([record.error is not None, judged_text(record)], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
@@ -50,12 +50,12 @@ def load_judgements(run_dir: Path) -> dict[str, dict]:
     return out
 
 
-def attach_judgements(run_dir: Path, records: dict[str, dict]) -> bool:
-    """Put each sample's judgement on its prediction record (``record["judgement"]``) for the score
+def attach_judgements(run_dir: Path, records: dict[str, Record]) -> bool:
+    """Put each sample's judgement on its prediction record (``record.judgement``) for the score
     stage, unless the prediction changed since it was judged; returns whether the run has any."""
     judgements = load_judgements(run_dir)
     for sid, record in records.items():
         judgement = judgements.get(sid)
         if judgement is not None and judgement.get("answer_sha256") == answer_key(record):
-            record["judgement"] = judgement
+            record.judgement = judgement
     return bool(judgements)

@@ -15,9 +15,13 @@ interval bound back).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 import numpy as np
 
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 
 DEFAULT_BINS = 15
 DEFAULT_BINNING = "uniform"
@@ -117,11 +121,21 @@ def nll(y_true: np.ndarray, p_fake: np.ndarray, eps: float = NLL_EPS) -> np.ndar
     return -np.expm1(-log_loss(y_true, p_fake, eps))
 
 
+@dataclass(frozen=True)
+class CalibrationOptions(FamilyOptions):
+    """``ece_bins`` / ``ece_binning`` for ``ece`` and ``mce``; ``ece_em_bins`` for ``ece_em``."""
+
+    ece_bins: int = DEFAULT_BINS
+    ece_binning: Literal["uniform", "quantile"] = DEFAULT_BINNING
+    ece_em_bins: int = DEFAULT_EM_BINS
+
+
 def _binning(frame: Frame, metric: str) -> tuple[int, str]:
     """(bin count, binning) of ``ece``/``mce`` or ``ece_em`` from the protocol options."""
+    opts = frame.family_options(CalibrationOptions)
     if metric == "ece_em":
-        return int(frame.options.get("ece_em_bins", DEFAULT_EM_BINS)), "quantile"
-    return int(frame.options.get("ece_bins", DEFAULT_BINS)), str(frame.options.get("ece_binning", DEFAULT_BINNING))
+        return int(opts.ece_em_bins), "quantile"
+    return int(opts.ece_bins), str(opts.ece_binning)
 
 
 def _binned(fn, metric: str):
@@ -147,13 +161,13 @@ def _nll_details(frame: Frame, rows: np.ndarray) -> dict:
     return {"log_loss_nats": float(log_loss(frame.y[rows], frame.p[rows])), "eps": NLL_EPS, "value": "1 - exp(-log_loss_nats)"}
 
 
-def _lower_is_better(name: str, fn, description: str, details) -> Metric:
-    return Metric(name, fn, description, needs_p=True, higher_is_better=False, details=details)
+def _lower_is_better(name: str, fn, description: str, details, **facts) -> Metric:
+    return Metric(name, fn, description, needs_p=True, higher_is_better=False, details=details, **facts)
 
 
-METRICS = {
-    m.name: m
-    for m in (
+METRICS = family(
+    "calibration",
+    (
         *(
             _lower_is_better(name, _binned(fn, name), description, _reliability_details(name))
             for name, fn, description in (
@@ -163,10 +177,15 @@ METRICS = {
             )
         ),
         _lower_is_better(
-            "nll", lambda frame, idx: nll(frame.y[idx], frame.p[idx]), "log loss of p_fake as 1 - exp(-nats), in [0, 1]", _nll_details
+            "nll",
+            lambda frame, idx: nll(frame.y[idx], frame.p[idx]),
+            "log loss of p_fake as 1 - exp(-nats), in [0, 1]",
+            _nll_details,
+            bounded=False,
+            display="raw",
+            digits=3,
         ),
-        Metric(
-            "brier", lambda frame, idx: brier(frame.y[idx], frame.p[idx]), "Brier score of p_fake", needs_p=True, higher_is_better=False
-        ),
-    )
-}
+        _lower_is_better("brier", lambda frame, idx: brier(frame.y[idx], frame.p[idx]), "Brier score of p_fake", None),
+    ),
+    CalibrationOptions,
+)

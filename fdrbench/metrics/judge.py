@@ -12,14 +12,15 @@ import warnings
 
 import numpy as np
 
-from fdrbench.judge.store import SCORED
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
 
 COLUMN = "judge_score"
+#: judgement statuses that carry a score: graded by the judge, or the rubric minimum for an empty answer
+SCORED = frozenset({"ok", "no_explanation"})
 
 
-def judgement_score(record: dict) -> float:
-    judgement = record.get("judgement")
+def judgement_score(record) -> float:
+    judgement = record.judgement
     if not isinstance(judgement, dict) or judgement.get("status") not in SCORED:
         return np.nan
     score = judgement.get("score")
@@ -39,6 +40,7 @@ def _mean(frame: Frame, idx: np.ndarray) -> np.ndarray:
         return np.nanmean(values, axis=-1)
 
 
-METRICS = {
-    COLUMN: Metric(COLUMN, _mean, "mean LLM-judge rubric score of the explanations (missing judgements left out)", prepare=_prepare),
-}
+METRICS = family(
+    "judge",
+    (Metric(COLUMN, _mean, "mean LLM-judge rubric score of the explanations (missing judgements left out)", prepare=_prepare),),
+)

@@ -19,7 +19,7 @@ TOKENIZERS = ("whitespace", "treebank")
 
 
 def word_tokenizer(kind: str = "treebank", lowercase: bool = False) -> Callable[[str], list[str]]:
-    """``whitespace``: ``str.split`` (FakeReasoning's BLEU); ``treebank``: nltk's Penn Treebank rules."""
+    """``whitespace``: ``str.split`` (as some papers' BLEU); ``treebank``: nltk's Penn Treebank rules."""
     if kind == "whitespace":
         split = str.split
     elif kind == "treebank":

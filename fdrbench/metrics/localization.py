@@ -1,8 +1,8 @@
 """Localization of tampered regions: per-image IoU (``giou``), cumulative IoU (``ciou``), pixel F1 and AUC.
 
 Only images whose truth is ``tampered`` (or, for tasks without three-way classes, fake images
-with a ground-truth mask) are scored, whatever the detector's verdict, as SIDA's evaluation
-does. A tampered image without a predicted mask counts as an empty prediction; the metrics are
+with a ground-truth mask) are scored, whatever the detector's verdict, as three-way
+benchmarks' evaluations do. A tampered image without a predicted mask counts as an empty prediction; the metrics are
 null when the detector predicts no mask at all.
 
 A run whose ground-truth masks of tampered images are all empty cannot be scored: the masks were
@@ -12,7 +12,7 @@ decoded (``truth.mask.decoded``, when its task records it) is listed in the deta
 
 Masks are compared at a stated resolution (protocol option ``mask_size``): ``None`` keeps the
 ground truth's size (a prediction of another size is resized to it, nearest neighbour); an
-integer ``L`` resizes both so that the longest side is ``L`` (SIDA compares at 1024).
+integer ``L`` resizes both so that the longest side is ``L`` (1024 is common).
 
 - ``giou``: mean over images of |P ∩ G| / |P ∪ G|; an image whose union is empty counts as 1.
 - ``ciou``: Σ |P ∩ G| / Σ |P ∪ G| over the images.
@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import dataclass
 
 import numpy as np
 
 from fdrbench.errors import ResultsError
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 from fdrbench.types import decode_mask
 
 SCORE_MAP_KEY = "mask_scores"
@@ -144,11 +146,17 @@ def image_scores(truth: np.ndarray, pred: np.ndarray, score_map: np.ndarray | No
 # --------------------------------------------------------------------------- registry entries
 
 
-def _is_target(truth: dict) -> bool:
-    if truth.get("mask") is None:
+@dataclass(frozen=True)
+class LocalizationOptions(FamilyOptions):
+    """``mask_size``: compare masks with the longest side resized to this (None: the truth's size)."""
+
+    mask_size: int | None = None
+
+
+def _is_target(truth) -> bool:
+    if truth.mask is None:
         return False
-    cls = truth.get("cls")
-    return cls == "tampered" if cls is not None else truth.get("label") == 1
+    return truth.cls == "tampered" if truth.cls is not None else truth.label == 1
 
 
 def _decode(rle: dict, sid: str, what: str) -> np.ndarray:
@@ -162,7 +170,7 @@ def _prepare(frame: Frame) -> None:
     if "loc_valid" in frame.columns or any(name in frame.unavailable for name in METRICS):
         return
     n = len(frame)
-    targets = [i for i in range(n) if _is_target(frame.records[i].get("truth") or {})]
+    targets = [i for i in range(n) if _is_target(frame.records[i].truth)]
     reason = None
     if not targets:
         reason = "no tampered image with a ground-truth mask"
@@ -172,8 +180,7 @@ def _prepare(frame: Frame) -> None:
         for name in METRICS:
             frame.unavailable[name] = reason
         return
-    mask_size = frame.options.get("mask_size")
-    mask_size = None if mask_size is None else int(mask_size)
+    mask_size = frame.family_options(LocalizationOptions).mask_size
     cols = {name: np.zeros(n, dtype=float) for name in _COLS}
     cols["loc_valid"] = np.zeros(n, dtype=bool)
     cols["loc_auc"][:] = np.nan
@@ -181,7 +188,7 @@ def _prepare(frame: Frame) -> None:
     any_foreground = False
     for i in targets:
         sid = str(frame.ids[i])
-        truth = _decode(frame.records[i]["truth"]["mask"], sid, "truth.mask")
+        truth = _decode(frame.records[i].truth.mask, sid, "truth.mask")
         any_foreground = any_foreground or bool(truth.any())
         pred_obj = frame.predictions[i]
         pred = _decode(pred_obj.mask, sid, "the predicted mask") if pred_obj.mask is not None else np.zeros(truth.shape, dtype=bool)
@@ -212,7 +219,7 @@ def truth_decodings(frame: Frame, rows) -> dict[str, int]:
     """``"<rule> of <values>" -> number of truth masks`` over ``rows``, from ``truth.mask.decoded``."""
     counts: dict[str, int] = {}
     for i in rows:
-        decoded = ((frame.records[i].get("truth") or {}).get("mask") or {}).get("decoded")
+        decoded = (frame.records[i].truth.mask or {}).get("decoded")
         if isinstance(decoded, dict):
             key = f"{decoded.get('rule')} of {decoded.get('values')}"
             counts[key] = counts.get(key, 0) + 1
@@ -240,7 +247,7 @@ def _ciou(frame: Frame, idx: np.ndarray) -> np.ndarray:
 
 
 def _details(frame: Frame, rows: np.ndarray) -> dict:
-    mask_size = frame.options.get("mask_size")
+    mask_size = frame.family_options(LocalizationOptions).mask_size
     valid = frame.columns["loc_valid"][rows]
     with_mask = sum(1 for i in rows[valid] if frame.predictions[i].mask is not None)
     out = {
@@ -255,12 +262,13 @@ def _details(frame: Frame, rows: np.ndarray) -> dict:
     return out
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
+METRICS: dict[str, Metric] = family(
+    "localization",
+    (
         Metric("giou", _masked_mean("loc_iou"), "mean per-image IoU of predicted and true masks (tampered images)", prepare=_prepare),
         Metric("ciou", _ciou, "cumulative IoU: summed intersections over summed unions (tampered images)", prepare=_prepare),
         Metric("pixel_f1", _masked_mean("loc_f1"), "mean per-image pixel F1 (tampered images)", prepare=_prepare, details=_details),
         Metric("pixel_auc", _masked_mean("loc_auc"), "mean per-image pixel ROC AUC (tampered images)", prepare=_prepare),
-    )
-}
+    ),
+    LocalizationOptions,
+)

@@ -46,6 +46,12 @@ def restrict(al: Alignment, keep_a: np.ndarray, keep_b: np.ndarray) -> Alignment
     return Alignment(al.ids[keep], al.rows_a[keep], al.rows_b[keep])
 
 
+def difference_entry(metric: Metric, n: int, value_a: float | None, value_b: float | None) -> dict:
+    """A paired comparison's result before its interval: both values and B - A where both exist."""
+    diff = value_b - value_a if value_a is not None and value_b is not None and n else None
+    return {"metric": metric.name, "n": int(n), "a": value_a, "b": value_b, "diff": diff, "ci": None, "p_value": None}
+
+
 def paired_difference(
     metric: Metric,
     frame_a: Frame,
@@ -64,11 +70,8 @@ def paired_difference(
     al = alignment if alignment is not None else align(frame_a, frame_b)
     value_a = metric.value(frame_a, al.rows_a)
     value_b = metric.value(frame_b, al.rows_b)
-    out = {"metric": metric.name, "n": int(len(al.ids)), "a": value_a, "b": value_b, "diff": None, "ci": None, "p_value": None}
-    if value_a is None or value_b is None or len(al.ids) == 0:
-        return out
-    out["diff"] = value_b - value_a
-    if n_boot <= 0:
+    out = difference_entry(metric, len(al.ids), value_a, value_b)
+    if out["diff"] is None or n_boot <= 0:
         return out
     positions = np.arange(len(al.ids))
     diffs = []

@@ -4,22 +4,24 @@ Classes are coded 0, 1, 2 in :data:`~fdrbench.types.TERNARY_CLASSES` order; a pr
 no class (unparsed, or a binary detector) is -1, which is wrong for every true class and a false
 positive for none. F1 is one-vs-rest; ``macro_f1`` averages the classes whose F1 is defined
 (present in the truth or the predictions), as scikit-learn's ``average="macro"`` does with
-``zero_division=np.nan``. ``macro_recall`` is the mean per-class accuracy, SIDA's "overall
-accuracy" on its balanced test set. The metrics are null when the truth has no classes (a
+``zero_division=np.nan``. ``macro_recall`` is the mean per-class accuracy (the "overall
+accuracy" of three-way papers on a balanced test set). The metrics are null when the truth has no classes (a
 binary task) or the detector never states a class.
 
 Protocol option ``zero_division`` (default None): with ``0``, a per-class figure whose
-denominator is empty is 0 and the macro means take all three classes, as SIDA's ``test.py``
+denominator is empty is 0 and the macro means take all three classes, as some papers' evaluation scripts
 does (a class absent from truth and predictions scores F1 0).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 from fdrbench.types import TERNARY_CLASSES
 
 NO_CLASS = -1
@@ -129,9 +131,16 @@ def _prepare(frame: Frame) -> None:
     frame.columns[_CODES] = np.ones(len(frame), dtype=bool)
 
 
+@dataclass(frozen=True)
+class TernaryOptions(FamilyOptions):
+    """``zero_division``: the value of a per-class figure whose denominator is empty (None: undefined)."""
+
+    zero_division: float | None = None
+
+
 def zero_division(frame: Frame) -> float:
     """The protocol's value for a figure with an empty denominator (NaN: undefined, left out)."""
-    value = frame.options.get("zero_division")
+    value = frame.family_options(TernaryOptions).zero_division
     return np.nan if value is None else float(value)
 
 
@@ -171,9 +180,9 @@ def _metric(name: str, fn, description: str, details=None) -> Metric:
     return Metric(name, fn, description, prepare=_prepare, details=details)
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
+METRICS: dict[str, Metric] = family(
+    "ternary",
+    (
         _metric("ternary_accuracy", _on_codes(ternary_accuracy), "share of samples whose three-way class is right"),
         _metric("macro_recall", _on_codes(macro_recall), "mean per-class accuracy over the three classes"),
         _metric("macro_f1", _on_codes(macro_f1), "mean one-vs-rest F1 over the three classes", details=_details),
@@ -182,5 +191,6 @@ METRICS: dict[str, Metric] = {
             for c, name in enumerate(TERNARY_CLASSES)
         ),
         *(_metric(f"{name}_f1", _per_class(class_f1, c), f"one-vs-rest F1 of {name}") for c, name in enumerate(TERNARY_CLASSES)),
-    )
-}
+    ),
+    TernaryOptions,
+)

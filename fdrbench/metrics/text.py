@@ -1,7 +1,7 @@
 """Explanation quality: BLEU-1..4, ROUGE-L, CSS, BERTScore-F1, METEOR and CIDEr against reference texts.
 
 The explanation is ``Prediction.explanation`` (after a protocol's re-parse, e.g. the REASONING
-tag under MMFR's paper protocol); the references are ``truth.reference.texts`` (or ``.text``).
+tag under a paper protocol); the references are ``truth.reference.texts`` (or ``.text``).
 Samples without a reference are left out; a sample with a reference but no explanation scores
 0 (under ``strict`` an unparsed output has none). Every score is computed once per sample when a
 run is scored; groups, aggregates and bootstrap replicates average those per-sample values.
@@ -19,9 +19,9 @@ Settings are protocol options (recorded in ``scores.json`` with each metric's de
 - ``bertscore_model`` (bundled MiniLM) and ``bertscore_num_layers`` (the model's depth).
 - ``score_empty_text`` (False): an empty explanation, or an empty reference (stored as ``""``,
   not absent), is scored instead of left to 0 / left out: BLEU and ROUGE are 0, CSS is the cosine
-  with the empty string's embedding, and the sample counts in every mean (FakeReasoning's
-  ``eval.py``, where ``<REASONING></REASONING>`` is not a failure and an image whose attributes
-  are all null has the reference ``""``).
+  with the empty string's embedding, and the sample counts in every mean (as a paper's evaluation
+  does when an empty tagged answer is not a failure and a sample whose annotations are all null
+  has the reference ``""``).
 
 A metric whose library or data is missing (nltk, rouge-score, sentence-transformers, WordNet for
 METEOR, a CLIP folder) is null with the reason in the details, never 0. Cosine-based scores
@@ -33,23 +33,46 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from fdrbench.errors import ResultsError
-from fdrbench.metrics.frame import Frame, Metric
+from fdrbench.metrics.frame import Frame, Metric, family
+from fdrbench.metrics.options import FamilyOptions
 
 BLEU_NAMES = ("bleu1", "bleu2", "bleu3", "bleu4")
 _HYP, _REFS, _VALID = "text_hypothesis", "text_references", "text_valid"
+
+
+@dataclass(frozen=True)
+class TextOptions(FamilyOptions):
+    """The explanation metrics' settings (see the module docstring); None keeps a default."""
+
+    text_lowercase: bool = False
+    bleu_tokenizer: Literal["whitespace", "treebank"] = "treebank"
+    bleu_smoothing: str | None = None
+    rouge_stemmer: bool = True
+    css_encoder: Literal["minilm", "sentence-transformers", "clip"] = "minilm"
+    css_model: str | None = None
+    css_max_tokens: int | None = None
+    css_device: str | None = None
+    bertscore_model: str | None = None
+    bertscore_num_layers: int | None = None
+    score_empty_text: bool = False
+
+
+def _options(frame: Frame) -> TextOptions:
+    return frame.family_options(TextOptions)
 
 
 # --------------------------------------------------------------------------- inputs
 
 
 def _score_empty(frame: Frame) -> bool:
-    return bool(frame.options.get("score_empty_text"))
+    return _options(frame).score_empty_text
 
 
 def _pairs(frame: Frame) -> str | None:
@@ -57,12 +80,11 @@ def _pairs(frame: Frame) -> str | None:
     if _VALID not in frame.columns:
         hyps, refs = [], []
         for record, pred in zip(frame.records, frame.predictions, strict=True):
-            reference = (record.get("truth") or {}).get("reference") or {}
-            given = reference.get("texts") or ([reference["text"]] if reference.get("text") else [])
-            if not isinstance(given, list) or not all(isinstance(t, str) for t in given):
-                raise ResultsError(f"sample {record.get('sample_id')!r}: truth.reference texts must be strings, got {str(given)[:80]}")
+            given = record.truth.reference.all_texts()
+            if not all(isinstance(t, str) for t in given):
+                raise ResultsError(f"sample {record.sample_id!r}: truth.reference texts must be strings, got {str(given)[:80]}")
             texts = [t for t in given if t.strip()]
-            if not texts and _score_empty(frame) and isinstance(reference.get("text"), str):
+            if not texts and _score_empty(frame) and isinstance(record.truth.reference.text, str):
                 texts = [""]  # an empty reference, not an absent one: scored against ""
             refs.append(texts)
             hyps.append((pred.explanation or "").strip())
@@ -90,11 +112,6 @@ def _embedded_rows(frame: Frame) -> list[int]:
     """Rows whose embedding similarity is computed: :func:`_todo`, or with ``score_empty_text`` every
     row with a reference (an empty text is embedded like any other)."""
     return [int(i) for i in np.flatnonzero(frame.columns[_VALID])] if _score_empty(frame) else _todo(frame)
-
-
-def _opt(frame: Frame, name: str, default: Any) -> Any:
-    value = frame.options.get(name)
-    return default if value is None else value
 
 
 def _mark(frame: Frame, names: tuple[str, ...], reason: str) -> None:
@@ -153,7 +170,7 @@ def _word_tokens(frame: Frame, rows: list[int]) -> tuple[dict[int, list[str]], d
 
     key = "text_word_tokens"
     if key not in frame.columns:
-        tokenize = word_tokenizer(str(_opt(frame, "bleu_tokenizer", "treebank")), bool(_opt(frame, "text_lowercase", False)))
+        tokenize = word_tokenizer(_options(frame).bleu_tokenizer, _options(frame).text_lowercase)
         hyps = {i: tokenize(frame.columns[_HYP][i]) for i in _todo(frame)}
         refs = {i: [tokenize(r) for r in frame.columns[_REFS][i]] for i in np.flatnonzero(frame.columns[_VALID])}
         frame.columns[key] = np.array([(hyps, refs)], dtype=object)
@@ -169,7 +186,7 @@ def _fill_bleu(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.lexical import bleu_all, smoothing
 
     hyps, refs = _word_tokens(frame, rows)
-    smooth = smoothing(frame.options.get("bleu_smoothing"))
+    smooth = smoothing(_options(frame).bleu_smoothing)
     scores = [bleu_all(refs[i], hyps[i], smooth) for i in rows]
     matrix = np.array(scores, dtype=float).reshape(len(rows), 4)
     return {name: _column(frame, rows, list(matrix[:, k])) for k, name in enumerate(BLEU_NAMES)}
@@ -179,7 +196,7 @@ def _fill_bleu(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
 def _fill_rouge(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.lexical import rouge_l, rouge_tokenizer
 
-    tokenize = rouge_tokenizer(bool(_opt(frame, "rouge_stemmer", True)))
+    tokenize = rouge_tokenizer(_options(frame).rouge_stemmer)
     values = [rouge_l([tokenize(r) for r in frame.columns[_REFS][i]], tokenize(frame.columns[_HYP][i])) for i in rows]
     return {"rouge_l": _column(frame, rows, values)}
 
@@ -212,14 +229,11 @@ def css_encoder(frame_or_options: Frame | dict) -> Any:
     """The :class:`~fdrbench.metrics.embeddings.EncoderSpec` the options ask for."""
     from fdrbench.metrics.embeddings import EncoderSpec
 
-    options = frame_or_options.options if isinstance(frame_or_options, Frame) else frame_or_options
-    max_tokens = options.get("css_max_tokens")
-    return EncoderSpec(
-        str(options.get("css_encoder") or "minilm"),
-        options.get("css_model"),
-        int(max_tokens) if max_tokens else None,
-        options.get("css_device"),
-    )
+    if isinstance(frame_or_options, Frame):
+        options = _options(frame_or_options)
+    else:
+        options = TextOptions.of(frame_or_options)
+    return EncoderSpec(options.css_encoder, options.css_model, options.css_max_tokens or None, options.css_device)
 
 
 @_guard(("css",))
@@ -258,12 +272,12 @@ def _fill_bertscore(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
     from fdrbench.metrics.embeddings import EncoderUnavailable, bundled_minilm_path, quiet_loading
 
     try:
-        path = str(frame.options.get("bertscore_model") or bundled_minilm_path())
+        path = str(_options(frame).bertscore_model or bundled_minilm_path())
     except EncoderUnavailable as exc:
         raise _Unavailable(str(exc)) from exc
     if not Path(path).is_dir():
         raise _Unavailable(f"BERTScore model folder {path} not found")
-    layers = int(frame.options.get("bertscore_num_layers") or _num_layers(path))
+    layers = int(_options(frame).bertscore_num_layers or _num_layers(path))
     values: list[float] = []
     info = {"model": Path(path).name, "num_layers": layers, "rescale_with_baseline": False}
     if rows:
@@ -274,7 +288,7 @@ def _fill_bertscore(frame: Frame, rows: list[int]) -> dict[str, np.ndarray]:
                 model_type=path,
                 num_layers=layers,
                 batch_size=64,
-                device=frame.options.get("css_device"),
+                device=_options(frame).css_device,
                 return_hash=True,
             )
         values = [float(v) for v in f1]
@@ -307,15 +321,15 @@ def _n_scored(frame: Frame, rows: np.ndarray) -> dict:
 def _bleu_details(frame: Frame, rows: np.ndarray) -> dict:
     return {
         "library": "nltk sentence_bleu",
-        "tokenizer": _opt(frame, "bleu_tokenizer", "treebank"),
-        "lowercase": bool(_opt(frame, "text_lowercase", False)),
-        "smoothing": frame.options.get("bleu_smoothing"),
+        "tokenizer": _options(frame).bleu_tokenizer,
+        "lowercase": _options(frame).text_lowercase,
+        "smoothing": _options(frame).bleu_smoothing,
         **_n_scored(frame, rows),
     }
 
 
 def _rouge_details(frame: Frame, rows: np.ndarray) -> dict:
-    return {"library": "rouge-score tokens, LCS F-measure", "stemmer": bool(_opt(frame, "rouge_stemmer", True)), **_n_scored(frame, rows)}
+    return {"library": "rouge-score tokens, LCS F-measure", "stemmer": _options(frame).rouge_stemmer, **_n_scored(frame, rows)}
 
 
 def _info_details(column: str):
@@ -326,16 +340,16 @@ def _info_details(column: str):
 
 
 def _meteor_details(frame: Frame, rows: np.ndarray) -> dict:
-    return {"library": "nltk meteor_score", "tokenizer": _opt(frame, "bleu_tokenizer", "treebank"), **_n_scored(frame, rows)}
+    return {"library": "nltk meteor_score", "tokenizer": _options(frame).bleu_tokenizer, **_n_scored(frame, rows)}
 
 
 def _cider_details(frame: Frame, rows: np.ndarray) -> dict:
     return {"variant": "CIDEr-D / 10", "sigma": 6.0, "idf_from": "every reference of the scored run", **_n_scored(frame, rows)}
 
 
-METRICS: dict[str, Metric] = {
-    m.name: m
-    for m in (
+METRICS: dict[str, Metric] = family(
+    "text",
+    (
         *(
             Metric(
                 name,
@@ -356,7 +370,15 @@ METRICS: dict[str, Metric] = {
         ),
         Metric("meteor", _mean_of("meteor"), "METEOR (nltk; needs WordNet)", prepare=_fill_meteor, details=_meteor_details),
         Metric(
-            "cider", _mean_of("cider"), "CIDEr-D divided by 10, IDF from the run's references", prepare=_fill_cider, details=_cider_details
+            "cider",
+            _mean_of("cider"),
+            "CIDEr-D divided by 10, IDF from the run's references",
+            prepare=_fill_cider,
+            details=_cider_details,
+            bounded=False,
+            display="raw",
+            digits=3,
         ),
-    )
-}
+    ),
+    TextOptions,
+)

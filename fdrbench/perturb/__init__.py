@@ -30,7 +30,7 @@ from __future__ import annotations
 from fdrbench.perturb.geometry import Plan
 from fdrbench.perturb.kinds import KINDS
 from fdrbench.perturb.parity import format_parity
-from fdrbench.perturb.presets import PRESETS, Preset, member, preset
+from fdrbench.perturb.presets import PRESETS, Preset, member, parse, preset
 from fdrbench.perturb.samples import (
     PerturbedSample,
     describe,
@@ -40,7 +40,7 @@ from fdrbench.perturb.samples import (
     run_id_part,
     transform_parts,
 )
-from fdrbench.perturb.spec import Perturbation, Step, parse, step_rng
+from fdrbench.perturb.spec import Perturbation, Step, step_rng
 
 __all__ = [
     "KINDS",

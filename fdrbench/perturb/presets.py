@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass
 
 from fdrbench.errors import FdrbenchError
+from fdrbench.perturb.spec import COMPOSE, Perturbation, Step, parse_step
 
 
 @dataclass(frozen=True)
@@ -153,10 +154,8 @@ def preset(name: str) -> Preset:
     return found
 
 
-def member(full_name: str):
-    """``preset/member`` -> its :class:`~fdrbench.perturb.spec.Perturbation`, carrying that name."""
-    from fdrbench.perturb.spec import Perturbation, parse_step
-
+def member(full_name: str) -> Perturbation:
+    """``preset/member`` -> its :class:`Perturbation`, carrying that name."""
     preset_name, _, member_name = full_name.strip().partition("/")
     group = preset(preset_name)
     specs = dict(group.members)
@@ -164,3 +163,19 @@ def member(full_name: str):
         raise FdrbenchError(f"preset {group.name!r} has no member {member_name!r}; members: {', '.join(group.member_names())}")
     steps = tuple(parse_step(part) for part in specs[member_name].split("+"))
     return Perturbation(steps, f"{group.name}/{member_name}")
+
+
+def parse(spec: str | Perturbation) -> Perturbation:
+    """A spec or preset member name -> :class:`Perturbation`; a one-line error names what is accepted."""
+    if isinstance(spec, Perturbation):
+        return spec
+    if not isinstance(spec, str) or not spec.strip():
+        raise FdrbenchError(f"empty perturbation spec {spec!r}; write e.g. jpeg:q=70, resize:f=0.5 or fakevlm_t7/jpeg70")
+    parts = [part.strip() for part in spec.split(COMPOSE)]
+    if any(not part for part in parts):
+        raise FdrbenchError(f"perturbation {spec!r}: empty step around '+'; compose as jpeg:q=75+resize:side=512")
+    steps: list[Step] = []
+    for part in parts:
+        steps.extend(member(part).steps if "/" in part else (parse_step(part),))
+    name = parts[0] if len(parts) == 1 and "/" in parts[0] else None
+    return Perturbation(tuple(steps), name)

@@ -22,11 +22,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from fdrbench.perturb.geometry import Plan
-from fdrbench.perturb.spec import Perturbation, parse
-from fdrbench.types import Sample, image_size, load_mask_info, open_image
+from fdrbench.perturb.presets import parse
+from fdrbench.perturb.spec import Perturbation
+from fdrbench.types import Sample, Truth, image_size, load_mask_info, open_image
 
 BOX_KEYS = ("box", "region")
 DIGITS = 3  # coordinates are kept to a thousandth of a pixel
@@ -69,10 +71,11 @@ class PerturbedSample(Sample):
             return mask, info
         return self.geometry().warp_mask(mask), info
 
-    def truth(self, include_mask: bool = True) -> dict:
+    def truth(self, include_mask: bool = True) -> Truth:
         out = super().truth(include_mask=include_mask)
         if self.perturbation.geometric and has_regions(self.reference.parts):
-            out["reference"]["parts"] = transform_parts(self.reference.parts, self.geometry())
+            moved = transform_parts(self.reference.parts, self.geometry())
+            out = msgspec.structs.replace(out, reference=msgspec.structs.replace(out.reference, parts=moved))
         return out
 
 

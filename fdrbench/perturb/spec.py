@@ -183,21 +183,3 @@ class Perturbation:
                 current = primitive.size_out
             geometry.extend(planned)
         return Plan(tuple(size), current, tuple(geometry))
-
-
-def parse(spec: str | Perturbation) -> Perturbation:
-    """A spec or preset member name -> :class:`Perturbation`; a one-line error names what is accepted."""
-    if isinstance(spec, Perturbation):
-        return spec
-    if not isinstance(spec, str) or not spec.strip():
-        raise FdrbenchError(f"empty perturbation spec {spec!r}; write e.g. jpeg:q=70, resize:f=0.5 or fakevlm_t7/jpeg70")
-    from fdrbench.perturb.presets import member
-
-    parts = [part.strip() for part in spec.split(COMPOSE)]
-    if any(not part for part in parts):
-        raise FdrbenchError(f"perturbation {spec!r}: empty step around '+'; compose as jpeg:q=75+resize:side=512")
-    steps: list[Step] = []
-    for part in parts:
-        steps.extend(member(part).steps if "/" in part else (parse_step(part),))
-    name = parts[0] if len(parts) == 1 and "/" in parts[0] else None
-    return Perturbation(tuple(steps), name)

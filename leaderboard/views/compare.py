@@ -11,9 +11,9 @@ import streamlit as st
 
 from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard import plots, tables
-from fdrbench.leaderboard.pairs import summary
 from fdrbench.leaderboard.ranking import cohorts
 from fdrbench.leaderboard.views.common import Context, empty_results, problem
+from fdrbench.paired import summary
 
 TITLE = "Compare"
 
@@ -23,11 +23,11 @@ def _paired(root: str, path_a: str, path_b: str, stamp: str, protocol: str, metr
     from pathlib import Path
 
     from fdrbench.leaderboard.data import run_dir
-    from fdrbench.leaderboard.pairs import compare_runs, load_scored
+    from fdrbench.paired import compare_metric, load_scored
 
     a = load_scored(run_dir(Path(root), path_a), protocol)
     b = load_scored(run_dir(Path(root), path_b), protocol)
-    return compare_runs(metric, a, b, n_boot=n_boot, seed=0, level=level)
+    return compare_metric(metric, a, b, n_boot=n_boot, seed=0, level=level)
 
 
 def p_text(p: float | None, test: str, n_boot: int) -> str:

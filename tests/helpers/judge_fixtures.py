@@ -34,6 +34,10 @@ def make_images(folder: Path) -> None:
 class AnnotatedTask(Task):
     prompt = "Why is this image AI-generated?"
 
+    def judge_rubric(self, references):
+        """Samples with global and regional notes are graded with the annotation rubric."""
+        return "loki_explanation" if any(ref.parts.get("regional") for ref in references) else None
+
     def samples(self, data_dir: Path, split: str):
         for sid in EXPLANATIONS:
             fake = sid.startswith("a")

@@ -8,14 +8,21 @@ from __future__ import annotations
 
 import json
 import shutil
+from types import SimpleNamespace
 
 import pytest
 
 from fdrbench.errors import ResultsError
-from fdrbench.registry import TASKS, Entry
 from fdrbench.run_task import task_for_run
 
+from ..helpers.plugins import install_entry_points
 from .kit import HASH, demo_run, edit_json, invoke, one_line_error, snapshot
+
+
+def stored(task: str, options: dict) -> SimpleNamespace:
+    """The parts of a stored manifest the task is re-created from."""
+    return SimpleNamespace(task=task, task_info=SimpleNamespace(options=options, target=None, registered=None))
+
 
 EVIL = """
 from pathlib import Path
@@ -95,19 +102,20 @@ def test_a_task_given_by_path_is_marked_and_rescores_only_once_registered(demo_r
     (run_dir,) = [p.parent for p in out.glob("*/*/*/manifest.json")]
     assert json.loads((run_dir / "manifest.json").read_text())["task_info"]["registered"] is False
     one_line_error(invoke("score", run_dir), 2, "is not registered", "entry point", "'fdrbench.tasks'", "'mine'")
-    monkeypatch.setitem(TASKS._builtin, "mine", Entry("mine", f"{task_file}:Mine"))
+    install_entry_points(tmp_path / "site", monkeypatch, {"fdrbench.tasks": {"mine": "mine:Mine"}})
+    monkeypatch.syspath_prepend(str(tmp_path))
     assert invoke("score", run_dir).exit_code == 0
 
 
 def test_options_are_checked_against_the_declared_ones():
     with pytest.raises(ResultsError, match="declares no option"):
-        task_for_run({"task": "demo", "task_info": {"options": {"cmd": "id"}}}, "run")
+        task_for_run(stored("demo", {"cmd": "id"}), "run")
     with pytest.raises(ResultsError, match="must be a plain value"):
-        task_for_run({"task": "ddvqa", "task_info": {"options": {"questions": {"__class__": "x"}}}}, "run")
+        task_for_run(stored("ddvqa", {"questions": {"__class__": "x"}}), "run")
     with pytest.raises(ResultsError, match="refuses the stored options"):
-        task_for_run({"task": "ddvqa", "task_info": {"options": {"skip_missing": "perhaps"}}}, "run")
+        task_for_run(stored("ddvqa", {"skip_missing": "perhaps"}), "run")
     # an option naming something on this machine (a model folder, a Hub dataset) is never taken from a stored run
-    task = task_for_run({"task": "mmfr_eval", "task_info": {"options": {"clip_path": "/elsewhere/clip", "unannotated": "include"}}}, "run")
+    task = task_for_run(stored("mmfr_eval", {"clip_path": "/elsewhere/clip", "unannotated": "include"}), "run")
     assert task.option("clip_path") is None and task.option("unannotated") == "include"
-    task = task_for_run({"task": "sidset", "task_info": {"options": {"hub": "attacker/data", "revision": "main"}}}, "run")
+    task = task_for_run(stored("sidset", {"hub": "attacker/data", "revision": "main"}), "run")
     assert task.hub_id() is None

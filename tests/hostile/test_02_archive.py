@@ -93,7 +93,7 @@ def test_no_member_writes_outside_out(tmp_path, case):
     (tmp_path / "work").mkdir()
     out = tmp_path / "work" / "out"
     before = snapshot(tmp_path, skip=[out])
-    result = invoke("data", "prepare", "mmfr", "--parts-dir", tmp_path / "parts", "--out", out, "--no-progress")
+    result = invoke("data", "prepare", "mmfr_eval", "--arg", f"parts_dir={tmp_path / 'parts'}", "--arg", f"out={out}", "--no-progress")
     one_line_error(result, 2, "dataset.part1.tar", "refused")
     assert snapshot(tmp_path, skip=[out]) == before, "something outside --out changed"
     assert (out / "dataset" / "ok.txt").read_text() == "ok", "members before the bad one are kept"
@@ -110,7 +110,7 @@ def test_links_inside_the_archive_that_stay_inside_are_extracted(tmp_path):
         ],
     )
     out = tmp_path / "out"
-    result = invoke("data", "prepare", "mmfr", "--parts-dir", tmp_path / "parts", "--out", out, "--no-progress")
+    result = invoke("data", "prepare", "mmfr_eval", "--arg", f"parts_dir={tmp_path / 'parts'}", "--arg", f"out={out}", "--no-progress")
     assert result.exit_code == 0, result.output
     assert (out / "dataset" / "alias.png").read_bytes() == (out / "dataset" / "copy.png").read_bytes() == b"png"
     assert (out / "dataset" / "alias.png").is_symlink() and not (out / "dataset" / "copy.png").is_symlink()

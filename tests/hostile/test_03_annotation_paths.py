@@ -53,7 +53,7 @@ def ddvqa(tmp_path):
 def test_prepare_ddvqa_refuses_names_that_leave_the_folder(ddvqa, tmp_path, edit):
     edit_annotations(ddvqa, edit)
     before = snapshot(tmp_path, skip=[ddvqa / "frames"])
-    result = invoke("data", "prepare", "ddvqa", "--data-dir", ddvqa, "--frames", tmp_path / "ffpp", "--no-progress")
+    result = invoke("data", "prepare", "ddvqa", "--arg", f"data_dir={ddvqa}", "--arg", f"frames_root={tmp_path / 'ffpp'}", "--no-progress")
     one_line_error(result, 2, "Deepfakes.json", "refused")
     assert snapshot(tmp_path, skip=[ddvqa / "frames"]) == before
     assert (tmp_path / "victim.png").read_bytes() == b"precious"

@@ -16,15 +16,23 @@ from .kit import demo_run, edit_json, snapshot
 pytest.importorskip("streamlit")
 
 BROKEN = {
-    "manifest-wrong-type": ("manifest.json", lambda m: m["task_info"].update(n_samples="12"), "'n_samples' must be int"),
-    "manifest-list-field": ("manifest.json", lambda m: m.update(task_info=["x"]), "'task_info' must be dict"),
+    "manifest-wrong-type": (
+        "manifest.json",
+        lambda m: m["task_info"].update(n_samples="12"),
+        "field 'task_info.n_samples': expected int, got str",
+    ),
+    "manifest-list-field": ("manifest.json", lambda m: m.update(task_info=["x"]), "field 'task_info': expected object, got array"),
     "scores-wrong-type": (
         "scores.json",
         lambda s: s["protocols"]["strict"]["overall"]["accuracy"].update(value="0.9"),
-        "accuracy.value must be a number",
+        "field 'protocols.strict.overall.accuracy.value': expected float | null, got str",
     ),
-    "scores-overall-list": ("scores.json", lambda s: s["protocols"]["strict"].update(overall=[1, 2]), "'overall' must be dict"),
-    "scores-headline-int": ("scores.json", lambda s: s.update(headline_metrics=7), "'headline_metrics' must be a list of strings"),
+    "scores-overall-list": (
+        "scores.json",
+        lambda s: s["protocols"]["strict"].update(overall=[1, 2]),
+        "field 'protocols.strict.overall': expected object, got array",
+    ),
+    "scores-headline-int": ("scores.json", lambda s: s.update(headline_metrics=7), "field 'headline_metrics': expected array, got int"),
 }
 
 

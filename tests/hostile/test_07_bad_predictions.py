@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from fdrbench.contract import MAX_TEXT_CHARS
 from fdrbench.tasks.demo import DemoTask
+from fdrbench.types import MAX_TEXT_CHARS
 
 from .detectors import HUGE
 from .kit import HOSTILE_HELPERS, invoke, read_lines, run_demo, run_folder
@@ -18,10 +18,10 @@ BAD = {
     "set_extra": "'extra'.ids is a set",
     "array_extra": "'extra'.scores is a ndarray",
     "nan_extra": "'extra'.score is nan, not a finite number",
-    "int_explanation": "'explanation' has the wrong type (int)",
-    "list_explanation": "'explanation' has the wrong type (list)",
+    "int_explanation": "field 'explanation': expected str | null, got int",
+    "list_explanation": "field 'explanation': expected str | null, got array",
     "unknown_class": "'cls' 'alien' is not one of",
-    "string_tokens": "'n_tokens' has the wrong type (str)",
+    "string_tokens": "field 'n_tokens': expected int | null, got str",
     "bool_label": "'label' must be 0, 1 or None, got the boolean True",
     "bad_class_probs": "class_probs must map class names",
 }

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 
-from fdrbench.manifest import config_hash
+from fdrbench.hashing import config_hash
 
 from ..conftest import REPO
 from .kit import HASH, demo_run, invoke, one_line_error, read_lines, snapshot

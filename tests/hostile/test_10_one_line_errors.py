@@ -150,12 +150,13 @@ def test_run_files_replaced_by_folders(finished, tmp_path, name):
     assert invoke("score", finished).exit_code == 0, "the run is whole again once the file is back"
 
 
+#: a manifest field edited to the wrong type, by the field's path as the contract names it
 MANIFEST_EDITS = {
     "timing": lambda m: m.update(timing=[1]),
-    "n_samples": lambda m: m["task_info"].update(n_samples="12"),
-    "n_boot": lambda m: m["settings"].update(n_boot="20"),
-    "protocols": lambda m: m["settings"].update(protocols="strict"),
-    "sessions": lambda m: m.update(judge={"sessions": 5}),
+    "task_info.n_samples": lambda m: m["task_info"].update(n_samples="12"),
+    "settings.n_boot": lambda m: m["settings"].update(n_boot="20"),
+    "settings.protocols": lambda m: m["settings"].update(protocols="strict"),
+    "judge.sessions": lambda m: m.update(judge={"sessions": 5}),
 }
 
 
@@ -170,10 +171,10 @@ def test_validate_and_score_agree_on_the_manifest(finished, field):
 
 
 RECORD_EDITS = {
-    "extra is a string": (lambda r: r.update(extra="note"), "'extra' must be an object"),
+    "extra is a string": (lambda r: r.update(extra="note"), "field 'extra': expected object, got str"),
     "extra holds a list of objects with a bad key": (lambda r: r.update(extra={"a": [{"b": {"c": None}}], "d": {"1": 2}}), None),
     "class_probs names an unknown class": (lambda r: r.update(class_probs={"alien": 0.5}), "class_probs must map class names"),
-    "class_probs holds a string": (lambda r: r.update(class_probs={"real": "0.5"}), "class_probs must map class names"),
+    "class_probs holds a string": (lambda r: r.update(class_probs={"real": "0.5"}), "field 'class_probs.real': expected float, got str"),
     "class_probs above one": (lambda r: r.update(class_probs={"real": 1.5}), "class_probs must map class names"),
 }
 

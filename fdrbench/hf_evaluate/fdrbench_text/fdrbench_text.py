@@ -10,7 +10,7 @@ be computed here (e.g. METEOR without WordNet) is None, with the reason under ``
 import datasets
 import evaluate
 
-from fdrbench.metrics import api
+from fdrbench import score_arrays as api
 
 
 class FdrbenchText(evaluate.Metric):

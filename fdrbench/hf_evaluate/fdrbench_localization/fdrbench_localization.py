@@ -10,7 +10,7 @@ import datasets
 import evaluate
 import numpy
 
-from fdrbench.metrics import api
+from fdrbench import score_arrays as api
 
 
 class FdrbenchLocalization(evaluate.Metric):

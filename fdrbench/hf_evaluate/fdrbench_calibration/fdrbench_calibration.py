@@ -8,7 +8,7 @@
 import datasets
 import evaluate
 
-from fdrbench.metrics import api
+from fdrbench import score_arrays as api
 
 
 class FdrbenchCalibration(evaluate.Metric):

@@ -1,10 +1,12 @@
 """Score plain lists or arrays with fdrbench's metrics, outside the CLI and run folders.
 
-Every function here builds the same per-sample rows a run folder holds and scores them with
+Every function here builds the same per-sample records a run folder holds and scores them with
 the engine's own code, so values, null rules, details and bootstrap intervals are those of
 ``scores.json``. Labels are fake = 1, real = 0; a verdict of ``None`` is an unparsed output.
+It sits above the scoring layer (it builds records and protocols), so it is not part of
+:mod:`fdrbench.metrics`; ``from fdrbench import detection_scores`` reaches it too.
 
-    >>> from fdrbench.metrics import detection_scores
+    >>> from fdrbench.score_arrays import detection_scores
     >>> detection_scores([1, 0, 1, 0], [1, 0, 0, 0], p_fake=[0.9, 0.2, 0.4, 0.1])["accuracy"]
     0.75
 """
@@ -17,7 +19,10 @@ from typing import Any
 import numpy as np
 
 from fdrbench.errors import FdrbenchError
-from fdrbench.protocols import CALIBRATION_METRICS, DETECTION_METRICS, LOCALIZATION_METRICS, TERNARY_METRICS, TEXT_METRICS
+from fdrbench.protocols import CALIBRATION_METRICS, DETECTION_METRICS, LOCALIZATION_METRICS, TERNARY_METRICS, TEXT_METRICS, Protocol
+from fdrbench.record import Record, Truth
+from fdrbench.scoring import ScoreSettings, build_frame, score_protocol
+from fdrbench.types import Reference, encode_mask, label_of_class
 
 DETECTION = (*DETECTION_METRICS, "failure_rate")
 CALIBRATION = CALIBRATION_METRICS
@@ -39,13 +44,13 @@ def _optional_float(value: Any) -> float | None:
     return None if value is None or (isinstance(value, float) and np.isnan(value)) else float(value)
 
 
-def _reference(value: str | Sequence[str] | None) -> dict:
+def _reference(value: str | Sequence[str] | None) -> Reference:
     if value is None:
-        return {"text": None, "texts": []}
+        return Reference()
     if isinstance(value, str):
-        return {"text": value, "texts": []}
+        return Reference(text=value)
     texts = [str(v) for v in value]
-    return {"text": texts[0] if texts else None, "texts": texts}
+    return Reference(text=texts[0] if texts else None, texts=texts)
 
 
 def build_records(
@@ -58,10 +63,8 @@ def build_records(
     references: Sequence[str | Sequence[str] | None] | None = None,
     true_masks: Sequence[np.ndarray | None] | None = None,
     pred_masks: Sequence[np.ndarray | None] | None = None,
-) -> list[dict]:
+) -> list[Record]:
     """Prediction records with their ``truth``, as a run's ``predictions.jsonl`` holds them."""
-    from fdrbench.types import encode_mask, label_of_class
-
     n = len(y_true)
     y_pred_col = _column(y_pred, n, "y_pred")
     if y_pred is None and p_fake is not None:
@@ -84,29 +87,30 @@ def build_records(
             verdict = label_of_class(pred_cls)
         true_mask = cols["true_mask"][i]
         pred_mask = cols["pred_mask"][i]
+        truth = Truth(
+            label=label,
+            cls=cols["cls_true"][i],
+            reference=_reference(cols["reference"][i]),
+            mask=None if true_mask is None else encode_mask(np.asarray(true_mask)),
+        )
         records.append(
-            {
-                "sample_id": f"{i:09d}",
-                "label": None if verdict is None else int(verdict),
-                "p_fake": _optional_float(cols["p_fake"][i]),
-                "cls": pred_cls,
-                "explanation": cols["explanation"][i],
-                "mask": None if pred_mask is None else encode_mask(np.asarray(pred_mask)),
-                "parse_ok": verdict is not None,
-                "truth": {
-                    "label": label,
-                    "cls": cols["cls_true"][i],
-                    "reference": _reference(cols["reference"][i]),
-                    "mask": None if true_mask is None else encode_mask(np.asarray(true_mask)),
-                },
-            }
+            Record(
+                sample_id=f"{i:09d}",
+                truth=truth,
+                label=None if verdict is None else int(verdict),
+                p_fake=_optional_float(cols["p_fake"][i]),
+                cls=pred_cls,
+                explanation=cols["explanation"][i],
+                mask=None if pred_mask is None else encode_mask(np.asarray(pred_mask)),
+                parse_ok=verdict is not None,
+            )
         )
     return records
 
 
 def score(
     metrics: Sequence[str],
-    records: list[dict],
+    records: list[Record],
     *,
     positive: str = "fake",
     failure_policy: str = "wrong",
@@ -116,18 +120,8 @@ def score(
     level: float = 0.95,
 ) -> dict:
     """Score records with the named metrics: ``{metric: value, ..., "ci": {...}, "details": {...}}``."""
-    from fdrbench.scoring import ScoreSettings, build_frame, score_protocol
-    from fdrbench.task import Protocol, Task
-
     if not records:
         raise FdrbenchError("there is nothing to score: no samples")
-
-    class _Plain(Task):
-        name = "plain"
-
-        def samples(self, data_dir, split):
-            return []
-
     protocol = Protocol(
         "plain",
         "metrics on plain arrays",
@@ -136,7 +130,7 @@ def score(
         metrics=tuple(metrics),
         options=options or {},
     )
-    block = score_protocol(build_frame(records, protocol), _Plain(), protocol, ScoreSettings(n_boot=n_boot, level=level, seed=seed))
+    block = score_protocol(build_frame(records, protocol), protocol, ScoreSettings(n_boot=n_boot, level=level, seed=seed))
     out: dict[str, Any] = {name: entry["value"] for name, entry in block["overall"].items()}
     if n_boot > 0:
         out["ci"] = {name: entry["ci"] for name, entry in block["overall"].items()}
@@ -166,8 +160,6 @@ def calibration_scores(
 
 def ternary_scores(cls_true: Sequence[str], cls_pred: Sequence[str | None], n_boot: int = 0, seed: int = 0) -> dict:
     """Three-way metrics and the confusion matrix; classes ``real``, ``full_synthetic``, ``tampered``."""
-    from fdrbench.types import label_of_class
-
     y_true = [label_of_class(c) for c in cls_true]
     return score(TERNARY, build_records(y_true, cls_true=cls_true, cls_pred=cls_pred), n_boot=n_boot, seed=seed)
 
@@ -197,3 +189,6 @@ def text_scores(
     n = len(explanations)
     records = build_records([1] * n, [1] * n, explanations=explanations, references=references)
     return score(metrics, records, options=options, n_boot=n_boot, seed=seed)
+
+
+__all__ = ["build_records", "calibration_scores", "detection_scores", "localization_scores", "score", "ternary_scores", "text_scores"]

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fdrbench.backends.llama_tokenizers import saved_pipeline_tokenizer
+from fdrbench.adapters.llama_tokenizers import saved_pipeline_tokenizer
 from fdrbench.errors import FdrbenchError
 
 #: vision towers that prepend a CLS token to their patch features

@@ -8,7 +8,7 @@ per-class recall and F1, ``macro_f1``, ``macro_recall``, ``ternary_accuracy`` an
 import datasets
 import evaluate
 
-from fdrbench.metrics import api
+from fdrbench import score_arrays as api
 
 
 class FdrbenchTernary(evaluate.Metric):

@@ -1,7 +1,7 @@
 """fdrbench's binary detection metrics (fake = 1) as an ``evaluate`` module that loads offline by path.
 
     >>> import evaluate
-    >>> from fdrbench.metrics import evaluate_module_path
+    >>> from fdrbench.hf_evaluate import evaluate_module_path
     >>> metric = evaluate.load(evaluate_module_path("detection"))
     >>> metric.compute(predictions=[1, 0, 0, 0], references=[1, 0, 1, 0], p_fake=[0.9, 0.2, 0.4, 0.1])["accuracy"]
     0.75
@@ -13,7 +13,7 @@ gives AP, ROC-AUC, EER and TPR at 1% / 5% FPR; ``positive`` ("fake" or "real") i
 import datasets
 import evaluate
 
-from fdrbench.metrics import api
+from fdrbench import score_arrays as api
 
 
 class FdrbenchDetection(evaluate.Metric):

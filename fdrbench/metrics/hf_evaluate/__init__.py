@@ -1,1 +1,0 @@
-"""``evaluate`` metric modules of fdrbench's families; load one with ``evaluate.load(folder)``."""
