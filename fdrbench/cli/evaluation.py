@@ -21,7 +21,12 @@ def run(
     split: str | None = typer.Option(None, help="Split to evaluate; the task's default when omitted."),
     limit: int | None = typer.Option(None, help="Evaluate a seeded, label-stratified subset of this many samples."),
     batch_size: int = typer.Option(8, "--batch-size", "-b", min=1, help="Samples per predict() call."),
-    out: Path = typer.Option(Path("results"), "--out", "-o", help="Results root; the run goes to <out>/<task>/<model>/<run_id>/."),
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Results root (default results/, submissions/ with --predict-only); the run goes to <out>/<task>/<model>/<run_id>/.",
+    ),
     run_id: str | None = typer.Option(None, help="Run folder name; default derived from the settings, so a re-run resumes."),
     name: str | None = typer.Option(None, help="Model name for the results folder and leaderboard (default: the adapter's)."),
     seed: int = typer.Option(0, help="Seed for sampling, subsets and bootstrap intervals."),
@@ -34,6 +39,11 @@ def run(
     retry_failed: bool = typer.Option(False, help="Predict again the samples that failed with an error in an earlier session."),
     skip_missing: bool = typer.Option(False, help="Skip samples whose image file is missing (counted and reported) instead of stopping."),
     progress: bool = typer.Option(True, help="Show a progress bar."),
+    predict_only: bool = typer.Option(
+        False,
+        "--predict-only",
+        help="Blind run: the detector sees no truth; writes submission.jsonl for the benchmark's organiser to score.",
+    ),
 ) -> None:
     """Evaluate a detector on a task: infer (resumable), score, print the headline table."""
     from fdrbench.kvargs import parse_kv_args
@@ -53,7 +63,7 @@ def run(
         split=split,
         limit=limit,
         batch_size=batch_size,
-        out=out,
+        out=out or Path("submissions" if predict_only else "results"),
         run_id=run_id,
         name=name,
         seed=seed,
@@ -63,7 +73,16 @@ def run(
         n_boot=n_boot,
         show_progress=progress,
         retry_failed=retry_failed,
+        predict_only=predict_only,
     )
+    if predict_only:
+        from fdrbench.blind.predict import predict_only as run_blind
+
+        blind = run_blind(config)
+        failed = f", {blind.n_failed} failed" if blind.n_failed else ""
+        typer.echo(f"submission: {blind.submission} ({blind.n_predicted} predictions{failed}; no truth was read)")
+        typer.echo("send it with the submission-manifest.json beside it to the benchmark's organiser")
+        return
     result = run_pipeline(config)
     if result.scores is not None:
         print_scores(result.scores)
