@@ -54,6 +54,7 @@ class Scoring:
 
 
 def _check_manifest(path: Path, task, split: str, limits: Limits, report: Report) -> Manifest | None:
+    """The submission's manifest when it can be read (its problems go into ``report``)."""
     with Check(report, "manifest") as check:
         if not path.is_file():
             check.fail(f"{path.name} is missing (the participant's run writes it beside submission.jsonl); pass --manifest")
@@ -84,7 +85,7 @@ def _check_manifest(path: Path, task, split: str, limits: Limits, report: Report
                 check.fail(f"'{key}' {getattr(manifest, key)!r} is not a safe folder name (letters, digits, '.', '_', '-')")
         if manifest.status != "complete":
             check.fail("the participant's run did not finish (status 'running'); re-run the same command to complete it")
-        return manifest if check.count == 0 else None
+        return manifest
 
 
 def _scored_manifest(submitted: Manifest, task, samples: list, sub: Scoring, hashes: tuple[str, str]) -> Manifest:
