@@ -7,10 +7,12 @@ import json
 import pytest
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.tasks.ddvqa import DDVQA, PROMPT, question_part
-from fdrbench.tasks.prepare_ddvqa import prepare_ddvqa, sorted_frames
-
-from .helpers.benchmarks import build_ddvqa, write_image, write_json
+from fdrbench.tasks.common.miniature import write_image, write_json
+from fdrbench.tasks.ddvqa import DDVQA
+from fdrbench.tasks.ddvqa.loader import question_part
+from fdrbench.tasks.ddvqa.miniature import build as build_ddvqa
+from fdrbench.tasks.ddvqa.prepare import prepare_ddvqa, sorted_frames
+from fdrbench.tasks.ddvqa.task import PROMPT
 
 
 @pytest.fixture()

@@ -31,8 +31,8 @@ from pathlib import Path
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.pathsafe import check_name, inside, join_names
 from fdrbench.progress import progress_bar
-from fdrbench.tasks.ddvqa_release import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
-from fdrbench.tasks.loading import LoadReport
+from fdrbench.tasks.common.loading import LoadReport
+from fdrbench.tasks.ddvqa.loader import FRAME_INDEX, FRAME_SUFFIXES, SPLIT_FOLDERS, iter_annotations
 
 DEFAULT_TEMPLATE = "{sequences}/{method}/{compression}/images/{video}"
 FRAME_POLICIES = ("consecutive", "first", "middle")
@@ -44,7 +44,6 @@ FFPP_FOLDERS = {
     "FaceSwap": "FaceSwap",
     "NeuralTextures": "NeuralTextures",
 }
-FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 
 
 def template_fields(key: str, method: str, compression: str, source: object = None) -> dict[str, str]:
