@@ -15,7 +15,6 @@ from __future__ import annotations
 import ast
 import difflib
 import importlib
-import importlib.machinery
 import importlib.util
 import sys
 from dataclasses import dataclass
@@ -119,14 +118,10 @@ def static_summary(target: str) -> str:
     return docstring.strip().splitlines()[0] if docstring else ""
 
 
-def _class_source(module_name: str, class_name: str, package: Any = None, hops: int = 3) -> ast.ClassDef | None:
-    """The class statement of ``class_name`` in ``module_name``'s source, following up to ``hops``
-    re-exports; ``package`` is the spec of the package the module was imported from, if any."""
+def _class_source(module_name: str, class_name: str, hops: int = 3) -> ast.ClassDef | None:
+    """The class statement of ``class_name`` in ``module_name``'s source, following up to ``hops`` re-exports."""
     try:
-        if package is not None and module_name.rpartition(".")[0] == package.name and package.submodule_search_locations:
-            spec = importlib.machinery.PathFinder.find_spec(module_name, list(package.submodule_search_locations))
-        else:
-            spec = importlib.util.find_spec(module_name)
+        spec = _quiet_spec(module_name)
         origin = Path(spec.origin) if spec is not None and spec.origin else None
         tree = ast.parse(origin.read_text(encoding="utf-8")) if origin is not None and origin.suffix == ".py" else None
     except (ImportError, ValueError, OSError, SyntaxError):
@@ -143,7 +138,27 @@ def _class_source(module_name: str, class_name: str, package: Any = None, hops: 
             for _ in range(max(node.level - 1, 0)):
                 base = base.rpartition(".")[0]
             source = ".".join(p for p in (base, node.module) if p) if node.level else (node.module or "")
-            return _class_source(source, alias.name, spec, hops - 1)
+            return _class_source(source, alias.name, hops - 1)
+    return None
+
+
+def _quiet_spec(name: str) -> Any:
+    """A module's spec, found as the import system finds it but without running any package's
+    ``__init__`` on the way (``importlib.util.find_spec`` imports the parents of a dotted name)."""
+    if name in sys.modules:
+        return getattr(sys.modules[name], "__spec__", None)
+    parent = name.rpartition(".")[0]
+    path = None
+    if parent:
+        parent_spec = _quiet_spec(parent)
+        if parent_spec is None or not parent_spec.submodule_search_locations:
+            return None
+        path = list(parent_spec.submodule_search_locations)
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = find(name, path) if find is not None else None
+        if spec is not None:
+            return spec
     return None
 
 
