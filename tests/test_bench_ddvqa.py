@@ -114,7 +114,7 @@ def test_missing_frames_are_a_clear_error_or_counted(tmp_path):
         assert len(DDVQA(questions="image", skip_missing=True).load(root)) == 7
     with pytest.raises(DataError, match="no frames in"):
         prepare_ddvqa(root, tmp_path / "ffpp", splits=("test",), template="{sequences}/{method}/c40/images/{video}", show_progress=False)
-    with pytest.raises(FdrbenchError, match="frame-policy"):
+    with pytest.raises(FdrbenchError, match="--arg frame_policy must be one of consecutive, first, middle"):
         prepare_ddvqa(root, tmp_path / "ffpp", frame_policy="random", show_progress=False)
 
 
