@@ -28,20 +28,28 @@ def family_of(target: str) -> str:
     return family
 
 
-def test_tasks_holds_the_families_and_what_they_share_only():
-    top = sorted(p.name for p in (REPO / "tasks").iterdir() if p.name != "__pycache__")
-    assert top == sorted(["__init__.py", "common", *FAMILIES])
-    assert {family_of(e.target) for e in BUILT_IN} == set(FAMILIES)
+def test_each_family_is_a_package_and_nothing_of_a_benchmark_lies_outside_it():
+    tasks = REPO / "tasks"
+    assert all((tasks / family / "__init__.py").is_file() for family in (*FAMILIES, "common"))
+    # what used to be spread over tasks/ now lives in the families or in tasks/common
+    dissolved = ["paper_protocols.py", "verdicts.py", "loading.py", "parquet.py", "masks.py", "demo_synth.py", "fingerprints.json"]
+    dissolved += ["prepare_mmfr.py", "prepare_ddvqa.py", "ddvqa_release.py", *(f"{family}.py" for family in FAMILIES)]
+    assert not [name for name in dissolved if (tasks / name).exists()]
+    assert set(FAMILIES) <= {family_of(e.target) for e in BUILT_IN}
 
 
 @pytest.mark.parametrize("entry", BUILT_IN, ids=lambda e: e.name)
-def test_a_registered_task_is_exported_by_its_family_and_defined_in_its_task_module(entry):
+def test_a_registered_task_is_exported_by_its_family(entry):
     family = family_of(entry.target)
     cls = TASKS.load_registered(entry.name)
-    assert cls.__module__ == f"fdrbench.tasks.{family}.task"
     assert cls.name == entry.name
-    assert entry.summary == cls.description  # `fdrbench list` reads it through the re-export
-    assert str(cls.fingerprints_file()) == str(REPO / "tasks" / family / "fingerprints.json")
+    if "description" in vars(cls):
+        assert entry.summary == cls.description  # `fdrbench list` reads it through the re-export
+    if (REPO / "tasks" / family).is_dir():
+        assert cls.__module__ == f"fdrbench.tasks.{family}.task"
+        assert str(cls.fingerprints_file()) == str(REPO / "tasks" / family / "fingerprints.json")
+    else:  # a small benchmark may be one module with the same parts as sections
+        assert cls.__module__ == f"fdrbench.tasks.{family}" and (REPO / "tasks" / f"{family}.py").is_file()
 
 
 @pytest.mark.parametrize("family", [f for f in FAMILIES if f != "demo"])
@@ -65,7 +73,7 @@ def test_a_paper_protocol_comes_from_a_family():
         paper = TASKS.load_registered(entry.name)().protocols().get("paper")
         if paper is not None:
             homes[entry.name] = paper.reparse.__module__
-    assert set(homes) == {"ddvqa", "demo", "fakeclue", "loki", "mmfr_eval", "sidset", "sofake_ood"}
+    assert set(homes) >= {"ddvqa", "demo", "fakeclue", "loki", "mmfr_eval", "sidset", "sofake_ood"}
     assert homes["ddvqa"] == homes["fakeclue"] == "fdrbench.tasks.fakeclue.paper"
     assert homes["sofake_ood"] == "fdrbench.verdicts"  # class_reparse(sofake_answer, ...)
     assert all(h == "fdrbench.verdicts" or (h.startswith("fdrbench.tasks.") and h.endswith(".paper")) for h in homes.values()), homes
