@@ -31,11 +31,10 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_root(isolated_cache: Path) -> Path:
     """The demo benchmark, built once per session where the demo task looks for it."""
-    from fdrbench.tasks import demo_synth
-    from fdrbench.tasks.demo import DemoTask
+    from fdrbench.tasks.demo import DemoTask, synth
 
     root = DemoTask().default_data_dir()
-    demo_synth.build(root, show_progress=False)
+    synth.build(root, show_progress=False)
     return root
 
 

@@ -26,7 +26,7 @@ from typing import Literal
 
 from fdrbench.errors import DataError
 from fdrbench.metrics.localization import target_shape
-from fdrbench.tasks.parquet import ParquetCell
+from fdrbench.tasks.common.parquet import ParquetCell
 from fdrbench.types import decode_image, describe_values, image_size
 
 Rule = Literal["eq255", "gt127", "values"]

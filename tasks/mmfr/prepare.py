@@ -6,7 +6,7 @@ gets wrong). The parts are read one after another as a single stream, so no join
 written; ``ignore_zeros`` also accepts parts that are complete tars of their own.
 
 Archive members are untrusted; they are written by :mod:`fdrbench.archive`, which never follows
-a link and never writes outside ``--out``. An absolute name, a ``..``, a link whose target is not
+a link and never writes outside ``out``. An absolute name, a ``..``, a link whose target is not
 already inside the target, a hard link to a member not extracted before, a file then used as a
 folder, or a device file stops the extraction with an error naming the member and the part it
 starts in.
@@ -100,7 +100,7 @@ class ExtractSummary:
 
 def extract_parts(parts: list[Path], target: Path, show_progress: bool = True) -> ExtractSummary:
     """Stream the parts, in the given order, as one tar into ``target``, checking every member."""
-    target = writable_folder(target, "--out")
+    target = writable_folder(target, "--arg out")
     total = sum(p.stat().st_size for p in parts)
     members = files = size = 0
     with progress_bar(max(1, round(total / _MIB)), "extracting MMFR", unit="MiB", enabled=show_progress) as bar:

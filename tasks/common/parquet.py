@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.pathsafe import inside
-from fdrbench.tasks.loading import DatasetTask
+from fdrbench.tasks.common.loading import DatasetTask
 
 HUB_ENDPOINT = "https://huggingface.co"
 #: seconds to wait for the Hub to answer before treating the machine as offline

@@ -10,11 +10,11 @@ extraction writes::
 
 with ``sequences`` = ``manipulated_sequences`` or ``original_sequences``, ``method`` = the FF++
 method folder (``youtube`` for originals), ``compression`` = ``c23`` by default; frames are
-taken in numeric order of their file names. ``--template`` adapts it to another layout (e.g.
+taken in numeric order of their file names. ``--arg template=T`` adapts it to another layout (e.g.
 ``{real_fake}/{method}/{compression}/frames/{video}`` for FakeClue-style trees, with
 ``real_fake`` = real or fake).
 
-Which frame a question shows is not specified by the release. ``--frame-policy consecutive``
+Which frame a question shows is not specified by the release. ``--arg frame_policy=consecutive``
 (default) follows FakeVLM's description: the questions of a video take consecutive frames from
 the first one, in question-id order; ``first`` gives every question the first frame;
 ``middle`` the middle frame. The chosen frame is copied (or hard-linked) to
@@ -31,8 +31,8 @@ from pathlib import Path
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.pathsafe import check_name, inside, join_names
 from fdrbench.progress import progress_bar
-from fdrbench.tasks.ddvqa_release import FRAME_INDEX, SPLIT_FOLDERS, iter_annotations
-from fdrbench.tasks.loading import LoadReport
+from fdrbench.tasks.common.loading import LoadReport
+from fdrbench.tasks.ddvqa.loader import FRAME_INDEX, FRAME_SUFFIXES, SPLIT_FOLDERS, iter_annotations
 
 DEFAULT_TEMPLATE = "{sequences}/{method}/{compression}/images/{video}"
 FRAME_POLICIES = ("consecutive", "first", "middle")
@@ -44,7 +44,6 @@ FFPP_FOLDERS = {
     "FaceSwap": "FaceSwap",
     "NeuralTextures": "NeuralTextures",
 }
-FRAME_SUFFIXES = frozenset({".png", ".jpg", ".jpeg"})
 
 
 def template_fields(key: str, method: str, compression: str, source: object = None) -> dict[str, str]:
@@ -68,7 +67,7 @@ def video_folder(frames_root: Path, template: str, key: str, method: str, compre
         relative = template.format(**fields)
     except (KeyError, IndexError, ValueError) as exc:
         raise FdrbenchError(
-            f"--template {template!r} is not valid ({exc}); it may use {{sequences}} {{method}} {{real_fake}} {{compression}} {{video}}"
+            f"--arg template={template!r} is not valid ({exc}); it may use {{sequences}} {{method}} {{real_fake}} {{compression}} {{video}}"
         ) from exc
     return inside(frames_root, frames_root / relative, path=source, record=key, shown=relative)
 
@@ -136,9 +135,9 @@ def prepare_ddvqa(
     data_dir, frames_root = Path(data_dir), Path(frames_root)
     splits = (splits,) if isinstance(splits, str) else tuple(splits)
     if frame_policy not in FRAME_POLICIES:
-        raise FdrbenchError(f"--frame-policy must be one of {', '.join(FRAME_POLICIES)}, got {frame_policy!r}")
+        raise FdrbenchError(f"--arg frame_policy must be one of {', '.join(FRAME_POLICIES)}, got {frame_policy!r}")
     if mode not in ("copy", "hardlink"):
-        raise FdrbenchError(f"--mode must be copy or hardlink, got {mode!r}")
+        raise FdrbenchError(f"--arg mode must be copy or hardlink, got {mode!r}")
     if not frames_root.is_dir():
         raise DataError("FF++ frames folder not found", path=frames_root)
     report = LoadReport()
@@ -154,14 +153,14 @@ def prepare_ddvqa(
             frames = sorted_frames(folder) if folder.is_dir() else []
             problem = None
             if not frames:
-                problem = f"no frames in {folder} (expected the extracted frames of this FF++ video; see --template)"
+                problem = f"no frames in {folder} (expected the extracted frames of this FF++ video; see --arg template)"
             elif frame_policy == "consecutive" and len(frames) < len(entry.qa):
                 problem = f"{folder} has {len(frames)} frames but the key has {len(entry.qa)} questions (policy consecutive)"
             if problem is not None:
                 if skip_missing:
                     report.add("keys_without_frames", f"{entry.key}: {problem}")
                     continue
-                raise DataError(problem, path=entry.path, record=entry.key, hint="--skip-missing skips such keys and counts them")
+                raise DataError(problem, path=entry.path, record=entry.key, hint="--arg skip_missing=true skips such keys and counts them")
             for position, qid in enumerate(entry.qa):
                 record = f"{entry.key}/{qid}"
                 frame = inside(frames_root, pick_frame(frames, frame_policy, position), path=entry.path, record=record)

@@ -70,35 +70,13 @@ def as_choice(value: Any, name: str, choices: Iterable[str]) -> str:
     return str(value)
 
 
-class DatasetTask(Task):
-    """A task read from a released dataset folder, with the ``skip_missing`` option and a load report.
+@dataclass
+class LoadContext:
+    """What a family's loader needs from the task that runs it: the missing-image policy and the
+    report it fills. Loaders take this, not the task, so they read files and nothing else."""
 
-    Subclasses list their own options in ``extra_options`` (name -> default) and read them with
-    :meth:`option`.
-    """
-
-    extra_options: dict[str, Any] = {}
-
-    def __init__(self, **options: Any):
-        super().__init__(**options)
-        self.skip_missing = as_bool(self.options.get("skip_missing", False), "skip_missing")
-        self.report = LoadReport()
-
-    def option_names(self) -> tuple[str, ...]:
-        return ("skip_missing", *self.extra_options)
-
-    def option(self, name: str) -> Any:
-        return self.options.get(name, self.extra_options[name])
-
-    def load(self, data_dir=None, split=None, limit=None, seed=0) -> list[Sample]:
-        self.report = LoadReport()
-        samples = super().load(data_dir, split, limit, seed)
-        if self.report:
-            warnings.warn(f"task {self.name!r}: {self.report.summary()}", stacklevel=2)
-        return samples
-
-    def load_report(self) -> dict:
-        return self.report.to_dict()
+    skip_missing: bool = False
+    report: LoadReport = field(default_factory=LoadReport)
 
     def image_present(self, path: Path, record: object, source: object = None) -> bool:
         """True if the image file exists; otherwise a DataError, or a counted skip with ``skip_missing``."""
@@ -109,6 +87,41 @@ class DatasetTask(Task):
             return False
         where = f" (listed in {source})" if source is not None else ""
         raise DataError(f"image file not found: {path}{where}", record=record, hint=SKIP_HINT)
+
+
+class DatasetTask(Task):
+    """A task read from a released dataset folder, with the ``skip_missing`` option and a load report.
+
+    Subclasses list their own options in ``extra_options`` (name -> default) and read them with
+    :meth:`option`; their loaders get :attr:`context` (a fresh one for every :meth:`load`).
+    """
+
+    extra_options: dict[str, Any] = {}
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.skip_missing = as_bool(self.options.get("skip_missing", False), "skip_missing")
+        self.context = LoadContext(self.skip_missing)
+
+    @property
+    def report(self) -> LoadReport:
+        return self.context.report
+
+    def option_names(self) -> tuple[str, ...]:
+        return ("skip_missing", *self.extra_options)
+
+    def option(self, name: str) -> Any:
+        return self.options.get(name, self.extra_options[name])
+
+    def load(self, data_dir=None, split=None, limit=None, seed=0) -> list[Sample]:
+        self.context = LoadContext(self.skip_missing)
+        samples = super().load(data_dir, split, limit, seed)
+        if self.report:
+            warnings.warn(f"task {self.name!r}: {self.report.summary()}", stacklevel=2)
+        return samples
+
+    def load_report(self) -> dict:
+        return self.report.to_dict()
 
 
 class _NotJSON(ValueError):

@@ -31,7 +31,8 @@ from pathlib import Path
 import numpy as np
 
 from fdrbench.progress import progress_bar
-from fdrbench.tasks.mmfr import AUTHENTIC_ATTRIBUTES, FORGERY_ATTRIBUTES, PROMPT
+from fdrbench.tasks.mmfr.loader import AUTHENTIC_ATTRIBUTES, FORGERY_ATTRIBUTES
+from fdrbench.tasks.mmfr.task import PROMPT
 
 DEMO_VERSION = "1"
 DEMO_SEED = 0
