@@ -25,7 +25,6 @@ from fdrbench.results import RunDir
 
 from .conftest import REPO
 from .helpers.plugins import install_entry_points
-from .helpers.published_runs import fakeclue_runs  # noqa: F401 - a fixture
 
 runner = CliRunner()
 
@@ -220,7 +219,7 @@ def entries(report: dict) -> dict[str, dict]:
     return {e["id"]: e for e in report["entries"]}
 
 
-def test_the_published_confusion_matrix_is_reproduced(fakeclue_runs):  # noqa: F811
+def test_the_published_confusion_matrix_is_reproduced(fakeclue_runs):
     code, report = check("fakevlm-fakeclue", "--run", str(fakeclue_runs["reproduced"]))
     assert code == 0 and report["verdict"] == REPRODUCED and not report["reasons"]
     found = entries(report)
@@ -234,7 +233,7 @@ def test_the_published_confusion_matrix_is_reproduced(fakeclue_runs):  # noqa: F
     assert acc["measured"] == stored["accuracy"].value and acc["ci"] == stored["accuracy"].ci  # read from scores.json
 
 
-def test_fifty_flipped_verdicts_deviate(fakeclue_runs):  # noqa: F811
+def test_fifty_flipped_verdicts_deviate(fakeclue_runs):
     code, report = check("fakevlm-fakeclue", "--run", str(fakeclue_runs["flipped"]))
     assert code == 1 and report["verdict"] == DEVIATES
     for entry in entries(report).values():
@@ -245,14 +244,14 @@ def test_fifty_flipped_verdicts_deviate(fakeclue_runs):  # noqa: F811
     assert text.exit_code == 1 and "points" in text.output and "CI half-widths" in text.output and "verdict: deviates" in text.output
 
 
-def test_a_limit_subset_is_not_comparable(fakeclue_runs):  # noqa: F811
+def test_a_limit_subset_is_not_comparable(fakeclue_runs):
     code, report = check("fakevlm-fakeclue", "--run", str(fakeclue_runs["limit"]))
     assert code == 2 and report["verdict"] == NOT_COMPARABLE
     assert report["reasons"] == ["subset: the run scored a --limit subset of 500 samples, not the whole test split"]
     assert all(e["verdict"] == NOT_COMPARABLE and e["measured"] is None for e in report["entries"])
 
 
-def test_the_text_target_checks_its_own_entries(fakeclue_runs):  # noqa: F811
+def test_the_text_target_checks_its_own_entries(fakeclue_runs):
     # the scripted explanations match the references nearly word for word: far above the printed ROUGE-L and CSS
     code, report = check("fakevlm-fakeclue-text", "--run", str(fakeclue_runs["reproduced"]))
     assert code == 1 and all(e["verdict"] == DEVIATES and e["difference"] > 0 for e in report["entries"])
@@ -271,7 +270,7 @@ def edit_manifest(run: Path, edit) -> None:
     folder.write_manifest(manifest)
 
 
-def test_every_difference_is_named(fakeclue_runs, tmp_path):  # noqa: F811
+def test_every_difference_is_named(fakeclue_runs, tmp_path):
     run = copy_run(fakeclue_runs["reproduced"], tmp_path / "results")
 
     def edit(manifest):
@@ -297,14 +296,14 @@ def test_every_difference_is_named(fakeclue_runs, tmp_path):  # noqa: F811
     assert "model: the run's adapter is 'hf_lmm', the target's is 'fakevlm'" in check_run(registry.target("fakevlm-fakeclue"), run).reasons
 
 
-def test_a_local_weights_folder_named_as_the_release_is_compared_with_a_note(fakeclue_runs, tmp_path):  # noqa: F811
+def test_a_local_weights_folder_named_as_the_release_is_compared_with_a_note(fakeclue_runs, tmp_path):
     run = copy_run(fakeclue_runs["reproduced"], tmp_path / "results")
     edit_manifest(run, lambda m: m.adapter.args.update(path="/models/fakeVLM"))
     result = check_run(load_registry().target("fakevlm-fakeclue"), run)
     assert result.verdict == REPRODUCED and any("/models/fakeVLM" in n for n in result.notes)
 
 
-def test_missing_scores_are_recomputed_from_the_predictions(fakeclue_runs, tmp_path):  # noqa: F811
+def test_missing_scores_are_recomputed_from_the_predictions(fakeclue_runs, tmp_path):
     run = copy_run(fakeclue_runs["reproduced"], tmp_path / "results")
     stored = check_run(load_registry().target("fakevlm-fakeclue"), run)
     RunDir(run).scores_path.unlink()
@@ -317,7 +316,7 @@ def test_missing_scores_are_recomputed_from_the_predictions(fakeclue_runs, tmp_p
     assert stale.verdict == NOT_COMPARABLE and "no 95% interval" in stale.reasons[0]
 
 
-def test_a_matching_complete_run_is_found_and_the_others_passed_over(fakeclue_runs, tmp_path):  # noqa: F811
+def test_a_matching_complete_run_is_found_and_the_others_passed_over(fakeclue_runs, tmp_path):
     root = tmp_path / "results"
     chosen = copy_run(fakeclue_runs["reproduced"], root)
     copy_run(fakeclue_runs["limit"], root)

@@ -94,7 +94,7 @@ class TargetResult:
 
 def not_comparable(target: Target, run: str | None, reasons: list[str], notes: list[str] | None = None) -> TargetResult:
     """Every entry of ``target`` not comparable, for the reasons given."""
-    entries = [EntryResult(e, NOT_COMPARABLE, reason="the run is not comparable (see above)") for e in target.entries]
+    entries = [EntryResult(e, NOT_COMPARABLE, reason="; ".join(reasons)) for e in target.entries]
     return TargetResult(target, run, list(reasons), list(notes or []), entries)
 
 
