@@ -128,8 +128,10 @@ def measured_block(
     protocol = task.protocols()[target.protocol]
     scores = run.scores()
     stored = scores.protocols.get(target.protocol) if scores is not None else None
+    if scores is not None and scores.partial:
+        return None, [], f"the run's scores cover only part of its {scores.n_expected} samples"
     has_interval = scores is not None and scores.settings.n_boot > 0 and math.isclose(scores.settings.ci_level, LEVEL)
-    if stored is not None and has_interval and stored.protocol.version == protocol.version() and not scores.partial:
+    if stored is not None and has_interval and stored.protocol.version == protocol.version():
         return stored, [], None
     if not rescore:
         if stored is None or not has_interval:
@@ -138,8 +140,8 @@ def measured_block(
             return stored, [f"stored scores from another version of protocol {target.protocol!r} (re-score: fdrbench score RUN_DIR)"], None
         return stored, [], None
     records, _ = run.records()
-    if not records:
-        return None, [], "the run has no predictions"
+    if len(records) < manifest.task_info.n_samples:
+        return None, [], f"the run has predictions for {len(records)} of its {manifest.task_info.n_samples} samples"
     needed = tuple(dict.fromkeys(e.metric for e in target.entries if e.metric in protocol.metrics))
     if not needed:
         return None, [], f"protocol {target.protocol!r} computes none of the target's metrics"
