@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers.published_runs import fakeclue_runs  # noqa: F401 - a session fixture: one set of runs for every module
+
 REPO = Path(__file__).resolve().parent.parent
 HELPERS = Path(__file__).resolve().parent / "helpers"
 

@@ -60,3 +60,8 @@ def test_built_wheel_contains_and_imports_both(tmp_path):
         assert {"fdrbench/leaderboard/app.py", "fdrbench/leaderboard/views/explorer.py", "fdrbench/tasks/demo/fingerprints.json"} <= set(
             archive.namelist()
         )
+        # the registry of published numbers: its files, and the entry point that hands them to the engine
+        names = archive.namelist()
+        assert {f"fdrbench/tasks/published/{p}.toml" for p in ("fakevlm", "fakereasoning", "sida", "sofake")} <= set(names)
+        (points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        assert "fdrbench = fdrbench.tasks.published" in archive.read(points).decode()

@@ -90,6 +90,11 @@ class Task(ABC):
         """Names accepted as ``--task-arg name=value`` (and checked when a stored run's task is re-made)."""
         return ()
 
+    def option_value(self, name: str) -> Any:
+        """The value option ``name`` takes in this task: as given, else the task's default (None when
+        it declares none). Read when a stored run's settings are compared with a published number's."""
+        return self.options.get(name)
+
     #: options that name something on the user's machine or network (a model folder, a Hub dataset):
     #: recorded in a run, but never taken from a stored run when its task is re-created
     local_options: tuple[str, ...] = ()

@@ -113,6 +113,11 @@ class DatasetTask(Task):
     def option(self, name: str) -> Any:
         return self.options.get(name, self.extra_options[name])
 
+    def option_value(self, name: str) -> Any:
+        if name == "skip_missing":
+            return self.skip_missing
+        return self.option(name) if name in self.extra_options else super().option_value(name)
+
     def load(self, data_dir=None, split=None, limit=None, seed=0) -> list[Sample]:
         self.context = LoadContext(self.skip_missing)
         samples = super().load(data_dir, split, limit, seed)
