@@ -91,20 +91,20 @@ def _official_flags(entries: list[dict]) -> None:
     """Mark each entry True/False when its task has a registered fingerprint for its split, else None."""
     from fdrbench import fingerprints
 
-    registry = fingerprints.load_registry()
     tasks: dict[str, Any] = {}
     for entry in entries:
         entry["official"] = None
         name = entry["task"]
         if name not in tasks:
             try:
-                tasks[name] = registered_task(name)
+                task = registered_task(name)
+                tasks[name] = (task, fingerprints.committed(task))
             except FdrbenchError:
                 tasks[name] = None
-        task = tasks[name]
-        if task is None or entry.get("limit") is not None:
+        if tasks[name] is None or entry.get("limit") is not None:
             continue
-        expected = fingerprints.official(task, entry["task_version"], str(entry.get("split")), registry)
+        task, table = tasks[name]
+        expected = fingerprints.official(task, entry["task_version"], str(entry.get("split")), table)
         if expected:
             entry["official"] = expected == entry.get("data_fingerprint")
 

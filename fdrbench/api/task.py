@@ -11,15 +11,23 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.protocols import HEADLINE_METRICS, Aggregate, Protocol, strict_protocol
 from fdrbench.types import Sample
 from fdrbench.verdicts import generic_binary, generic_ternary
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+#: the file, in a task's package, that holds the official fingerprints of its tasks
+FINGERPRINTS_FILE = "fingerprints.json"
 
 
 class Task(ABC):
@@ -40,7 +48,7 @@ class Task(ABC):
     has_reference_text: bool = False
     #: tampered samples carry ground-truth masks (localization metrics join the strict protocol)
     has_masks: bool = False
-    #: released full-split fingerprints, ``{version: {split: sha256}}``, beside the committed registry
+    #: released full-split fingerprints, ``{version: {split: sha256}}``, beside those in :meth:`fingerprints_file`
     official_fingerprints: Mapping[str, Mapping[str, str]] = {}
 
     def __init__(self, **options: Any):
@@ -82,6 +90,11 @@ class Task(ABC):
         """Names accepted as ``--task-arg name=value`` (and checked when a stored run's task is re-made)."""
         return ()
 
+    def option_value(self, name: str) -> Any:
+        """The value option ``name`` takes in this task: as given, else the task's default (None when
+        it declares none). Read when a stored run's settings are compared with a published number's."""
+        return self.options.get(name)
+
     #: options that name something on the user's machine or network (a model folder, a Hub dataset):
     #: recorded in a run, but never taken from a stored run when its task is re-created
     local_options: tuple[str, ...] = ()
@@ -113,6 +126,15 @@ class Task(ABC):
         metadata can hold the answer). A task whose prompt or verdict rule reads metadata that
         is part of the public question overrides this to keep those keys."""
         return Sample(id=sample.id, label=None, image=sample.image, image_ref=sample.image_ref, question=sample.question)
+
+    @classmethod
+    def fingerprints_file(cls) -> Traversable | None:
+        """Where this task's official fingerprints are committed: ``fingerprints.json`` in the package
+        that defines the class, ``{task name: {version: {split: sha256}}}`` (a benchmark package keeps
+        its own; ``python -m fdrbench.fingerprints TASK --record`` writes it). None for a class that
+        is not in a package (a file given as ``--task file.py:Class``)."""
+        package = getattr(sys.modules.get(cls.__module__), "__package__", None)
+        return resources.files(package).joinpath(FINGERPRINTS_FILE) if package else None
 
     def prepare(self, **args: Any) -> dict:
         """``fdrbench data prepare TASK --arg k=v``: the steps after downloading (joining archives,
