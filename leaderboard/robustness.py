@@ -69,7 +69,8 @@ def load(root: Path, index_runs: list[dict]) -> tuple[list[SweepFile], list[dict
         try:
             robustness = read_checked(path)
         except (FdrbenchError, OSError) as exc:
-            invalid.append({"path": rel, "reason": str(exc).replace(str(path), rel).splitlines()[0]})
+            message = str(exc).splitlines()[0] if str(exc).strip() else type(exc).__name__
+            invalid.append({"path": rel, "reason": message.removeprefix(f"{path}: ").replace(str(path), rel)})
             continue
         model_dir = Path(rel).parent.parent.as_posix()
         stale = [
