@@ -100,10 +100,12 @@ def reason(cohort: Cohort, ref: Cohort) -> str:
         parts.append("different annotations or sample list")
     if cohort.official is False:
         parts.append("not the official data of this task version")
+    robustness = " The Robustness page sets perturbed runs against their clean runs." if cohort.perturbation else ""
     return (
         f"data fingerprint {cohort.fingerprint[:10]} differs from the ranked runs' {ref.fingerprint[:10]}: "
         + "; ".join(parts)
         + ". Scores on different data are not comparable, so these runs are ranked only among themselves."
+        + robustness
     )
 
 
