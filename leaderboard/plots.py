@@ -33,6 +33,16 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, square: bool = False) ->
     return fig
 
 
+def _whiskers(mine: list[dict], values: list[float], metric: str) -> dict:
+    """Plotly's asymmetric error bars from each point's interval (``low``, ``high``), as displayed."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [shown(p["high"], metric) - v for p, v in zip(mine, values, strict=True)],
+        "arrayminus": [v - shown(p["low"], metric) for p, v in zip(mine, values, strict=True)],
+    }
+
+
 def group_ci(points: list[dict], metric: str, key: str) -> go.Figure:
     """One marker per run and group value, with its confidence interval as a whisker."""
     fig = go.Figure()
@@ -47,12 +57,7 @@ def group_ci(points: list[dict], metric: str, key: str) -> go.Figure:
                 name=_name(run),
                 offsetgroup=_name(run),
                 marker={"size": 10},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [shown(p["high"], metric) - v for p, v in zip(mine, values, strict=True)],
-                    "arrayminus": [v - shown(p["low"], metric) for p, v in zip(mine, values, strict=True)],
-                },
+                error_y=_whiskers(mine, values, metric),
             )
         )
     fig.update_layout(scattermode="group")
@@ -134,12 +139,7 @@ def robustness(points: list[dict], metric: str, conditions: list[str]) -> go.Fig
                 mode="lines+markers",
                 name=_name(run),
                 marker={"size": 9},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [shown(p["high"], metric) - v for p, v in zip(mine, values, strict=True)],
-                    "arrayminus": [v - shown(p["low"], metric) for p, v in zip(mine, values, strict=True)],
-                },
+                error_y=_whiskers(mine, values, metric),
             )
         )
     fig.update_xaxes(categoryorder="array", categoryarray=[_name(c) for c in conditions])

@@ -100,11 +100,7 @@ def groups(files: list[SweepFile]) -> dict[str, list[Group]]:
 def points(group: Group, protocol: str, metric: str) -> list[dict]:
     """One point per detector and condition (clean first): the value and its interval."""
     out = []
-    for f in group.files:
-        block = f.robustness.protocols.get(protocol)
-        entry = block.metrics.get(metric) if block else None
-        if entry is None:
-            continue
+    for f, entry in _metric_of(group, protocol, metric):
         rows = [(CLEAN, entry.clean.value, entry.clean.ci)]
         rows += [(name, entry.conditions[name].value, entry.conditions[name].ci) for name in f.robustness.conditions()]
         for condition, value, ci in rows:
@@ -114,14 +110,19 @@ def points(group: Group, protocol: str, metric: str) -> list[dict]:
     return out
 
 
-def drops_table(group: Group, protocol: str, metric: str) -> pd.DataFrame:
-    """Every detector and condition: the value, the paired difference to clean with its interval and p-value."""
-    rows = []
+def _metric_of(group: Group, protocol: str, metric: str):
+    """(file, its entry of ``metric`` under ``protocol``) for each detector that has one."""
     for f in group.files:
         block = f.robustness.protocols.get(protocol)
         entry = block.metrics.get(metric) if block else None
-        if entry is None:
-            continue
+        if entry is not None:
+            yield f, entry
+
+
+def drops_table(group: Group, protocol: str, metric: str) -> pd.DataFrame:
+    """Every detector and condition: the value, the paired difference to clean with its interval and p-value."""
+    rows = []
+    for f, entry in _metric_of(group, protocol, metric):
         specs = {ref.condition: ref.spec for ref in f.robustness.runs}
         for name in f.robustness.conditions():
             change = entry.conditions[name]

@@ -309,3 +309,15 @@ def test_a_perturbed_run_on_the_official_data_is_marked_official():
     ]
     _official_flags(entries)
     assert [e["official"] for e in entries] == [True, False]
+
+
+def test_the_judge_and_show_see_the_perturbation(demo_runs):
+    from fdrbench.judge.run import _samples_by_id
+
+    run = RunDir(demo_runs["half"])
+    manifest = run.manifest()
+    samples = _samples_by_id(manifest, run.task(manifest), None)
+    sid = next(iter(records(demo_runs["half"])))
+    assert list(samples[sid].load_image().size) == records(demo_runs["half"])[sid]["extra"]["size"]
+    result = runner.invoke(app, ["show", str(demo_runs["jpeg"]), "--no-groups"])
+    assert result.exit_code == 0 and "perturbation" in result.output and "jpeg:q=70 (fakevlm_t7/jpeg70)" in result.output
