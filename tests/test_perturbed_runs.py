@@ -24,10 +24,10 @@ from fdrbench.pipeline import RunConfig, run
 from fdrbench.results import RunDir
 from fdrbench.store import MANIFEST, PREDICTIONS, read_json
 from fdrbench.tasks.demo import DemoTask
+from fdrbench.tasks.loki.miniature import build as build_loki
 from fdrbench.types import decode_mask
 from fdrbench.validate import validate_run
 
-from .helpers.benchmarks import build_loki
 from .helpers.leaderboard_results import TOYS, rewrite_predictions
 
 LIMIT = 12
