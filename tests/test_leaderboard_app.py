@@ -262,12 +262,13 @@ def test_compare_page_paired_differences(monkeypatch, leaderboard_results):  # n
 def test_sidebar_navigation_reaches_every_page(monkeypatch, leaderboard_results):  # noqa: F811
     root, _ = leaderboard_results
     app = open_app(monkeypatch, root)
-    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Explorer", "Compare", "Reproduction"]
+    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Explorer", "Compare", "Reproduction", "Robustness"]
     for page, header in (
         ("benchmark", "Per-benchmark results"),
         ("explorer", "Per-sample explorer"),
         ("compare", "Compare runs"),
         ("reproduction", "Published numbers, reproduced?"),
+        ("robustness", "Robustness to perturbations"),
         ("overview", "Leaderboard overview"),
     ):
         app.sidebar.radio[0].set_value(page).run()
