@@ -19,6 +19,7 @@ from typing import Any
 
 from fdrbench.api.task import Task
 from fdrbench.errors import DataError, FdrbenchError, SplitNotFound
+from fdrbench.generators import GeneratorTable
 from fdrbench.pathsafe import safe_join
 from fdrbench.types import Sample
 
@@ -99,6 +100,12 @@ class DatasetTask(Task):
 
     def load_report(self) -> dict:
         return self.report.to_dict()
+
+    def generator_table(self) -> GeneratorTable | None:
+        """The shipped generator table's names for this task (``tasks/generators.json``), if it covers it."""
+        from fdrbench.tasks.generators import table_for
+
+        return table_for(self.name)
 
     def image_present(self, path: Path, record: object, source: object = None) -> bool:
         """True if the image file exists; otherwise a DataError, or a counted skip with ``skip_missing``."""
