@@ -96,9 +96,10 @@ class Registry:
         return self._loaded[name]
 
 
-def static_summary(target: str) -> str:
+def static_summary(target: str, depth: int = 0) -> str:
     """One line about a ``module:Class`` target, read from its source without running it: the
-    class's ``description`` string, else the first line of its docstring ("" when neither)."""
+    class's ``description`` string, else the first line of its docstring ("" when neither). A
+    package that re-exports the class (``from .task import Class`` in its ``__init__``) is followed."""
     module_name, _, attr = target.partition(":")
     try:
         spec = importlib.util.find_spec(module_name)
@@ -119,6 +120,12 @@ def static_summary(target: str) -> str:
                 ):
                     return item.value.value
             return (ast.get_docstring(node) or "").strip().splitlines()[0] if ast.get_docstring(node) else ""
+    for node in tree.body if tree is not None and depth < 3 else ():
+        if isinstance(node, ast.ImportFrom) and any(alias.name == attr and alias.asname is None for alias in node.names):
+            package = module_name if origin is not None and origin.name == "__init__.py" else module_name.rpartition(".")[0]
+            base = package.split(".")[: len(package.split(".")) - max(node.level - 1, 0)] if node.level else []
+            source = ".".join([*base, *([node.module] if node.module else [])])
+            return static_summary(f"{source}:{attr}", depth + 1)
     return ""
 
 

@@ -9,36 +9,14 @@ references per question) and returns what the tests need to know to check the lo
 from __future__ import annotations
 
 import io
-import json
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from fdrbench.tasks.loki import ASK_FAKE_QUESTION
+from fdrbench.tasks.miniature_files import COLOURS, image_bytes, write_image, write_json
 from fdrbench.tasks.mmfr import AUTHENTIC_ATTRIBUTES, FORGERY_ATTRIBUTES, PROMPT
-
-COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30), (30, 200, 200), (200, 30, 200)]
-
-
-def write_image(path: Path, colour=(120, 80, 40), size=(8, 8), fmt: str | None = None) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    Image.new("RGB", size, colour).save(path, format=fmt or ("JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"))
-    return path
-
-
-def image_bytes(colour=(120, 80, 40), size=(8, 8), fmt: str = "PNG", mode: str = "RGB") -> bytes:
-    buffer = io.BytesIO()
-    Image.new(mode, size, colour).save(buffer, format=fmt)
-    return buffer.getvalue()
-
-
-def write_json(path: Path, data, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", encoding=encoding) as handle:
-        json.dump(data, handle, indent=1, ensure_ascii=False)
-    return path
-
 
 # --------------------------------------------------------------------------- MMFR
 

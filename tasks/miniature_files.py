@@ -1,0 +1,71 @@
+"""Small files for the miniature copies of released benchmarks that the tests build (tiny images, JSON, JSONL, parquet).
+
+Every benchmark's ``miniature`` builder writes its release's layout, encoding and quirks with
+these, so a test (or a user trying a loader) gets a few-kilobyte dataset in milliseconds.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+COLOURS = [(200, 30, 30), (30, 200, 30), (30, 30, 200), (200, 200, 30), (30, 200, 200), (200, 30, 200)]
+
+
+def write_image(path: Path, colour=(120, 80, 40), size=(8, 8), fmt: str | None = None) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", size, colour).save(path, format=fmt or ("JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"))
+    return path
+
+
+def image_bytes(colour=(120, 80, 40), size=(8, 8), fmt: str = "PNG", mode: str = "RGB") -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new(mode, size, colour).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+def gray_bytes(rows: list[list[int]]) -> bytes:
+    """A grayscale PNG of the given pixel rows (a mask)."""
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(rows, dtype=np.uint8), mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_json(path: Path, data, encoding: str = "utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding=encoding) as handle:
+        json.dump(data, handle, indent=1, ensure_ascii=False)
+    return path
+
+
+def write_jsonl(path: Path, records: Iterable) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write((record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)) + "\n")
+    return path
+
+
+def write_parquet(path: Path, columns: dict[str, list], features: dict | None = None, metadata: bool = True) -> Path:
+    """One parquet shard as the Hub holds it: with ``datasets``' features metadata, or (``metadata``
+    False) a plain table as another tool writes it."""
+    import datasets
+
+    dataset = datasets.Dataset.from_dict(columns, features=datasets.Features(features) if features else None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if metadata:
+        dataset.to_parquet(str(path))
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(dataset.data.table.replace_schema_metadata(None), path)
+    return path
