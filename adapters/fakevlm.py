@@ -27,7 +27,7 @@ from typing import Any
 
 from fdrbench.adapters.hf_lmm import HFLMMDetector
 from fdrbench.backends.verdict_site import Verdict
-from fdrbench.tasks.verdicts import coin, fakevlm, strip_echoed_prompt
+from fdrbench.tasks.fakeclue.paper import coin, fakevlm, strip_echoed_prompt
 from fdrbench.types import Prediction, Sample
 
 CHECKPOINT = "lingcco/fakeVLM"

@@ -5,14 +5,15 @@ copy with edited labels or a different subset. The run's own fingerprint is reco
 the truths stored in its predictions; this module says what it should be:
 
 1. with ``--data-dir``, by loading the task from that folder (same split, limit and seed);
-2. else from the committed registry ``tasks/fingerprints.json`` (installed as
-   ``fdrbench.tasks``), or a task class's own ``official_fingerprints`` attribute, which hold
-   full-split fingerprints per task version: ``{task: {version: {split: sha256}}}``;
+2. else from the task's own ``official_fingerprints`` attribute, or the ``fingerprints.json``
+   committed in the task's package (``Task.fingerprints_file()``), which hold full-split
+   fingerprints per task version: ``{task: {version: {split: sha256}}}``;
 3. else by loading the task from its default data folder, when the data is there or the task
-   builds it itself (the demo does).
+   builds it itself.
 
-Maintainers add a registry entry when a task version is released:
-``python -m fdrbench.fingerprints TASK --data-dir D --split S --record``.
+Maintainers record an entry when a task version is released:
+``python -m fdrbench.fingerprints TASK --data-dir D --split S --record`` writes it into the
+task package's file.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ import hashlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,6 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.hashing import canonical_json
 from fdrbench.record import Truth, fingerprint_items
 from fdrbench.types import Sample
-
-REGISTRY_NAME = "fingerprints.json"
 
 
 def fingerprint_truths(pairs: Iterable[tuple[str, Truth]]) -> str:
@@ -59,33 +57,33 @@ class Expected:
     source: str
 
 
-def registry_path() -> Path:
-    """The registry file inside the installed ``fdrbench.tasks`` package."""
-    return Path(str(resources.files("fdrbench.tasks").joinpath(REGISTRY_NAME)))
-
-
-def load_registry(path: Path | None = None) -> dict[str, dict[str, dict[str, str]]]:
-    """The registry at ``path``, default the installed one (read as a package resource, so it
-    is found inside a zipped wheel too); empty when there is none."""
-    source = path or resources.files("fdrbench.tasks").joinpath(REGISTRY_NAME)
-    if not source.is_file():
+def read_fingerprints(source: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """A fingerprints file (a path, or a package resource, so it is found inside a zipped wheel
+    too), ``{task: {version: {split: sha256}}}``; empty when there is none."""
+    if source is None or not source.is_file():
         return {}
     try:
         data = json.loads(source.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise FdrbenchError(f"{source}: the fingerprint registry is not valid JSON ({exc})") from exc
+        raise FdrbenchError(f"{source}: the fingerprints file is not valid JSON ({exc})") from exc
     if not isinstance(data, dict):
-        raise FdrbenchError(f"{source}: the fingerprint registry must map task -> version -> split -> sha256")
+        raise FdrbenchError(f"{source}: the fingerprints file must map task -> version -> split -> sha256")
     return data
 
 
-def official(task: Any, version: str, split: str, registry: dict | None = None) -> str | None:
-    """The released full-split fingerprint of ``task`` (a Task) at ``version``, or None if unknown."""
+def committed(task: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """The fingerprints file committed in ``task``'s package, read (empty when it has none)."""
+    return read_fingerprints(task.fingerprints_file())
+
+
+def official(task: Any, version: str, split: str, table: dict | None = None) -> str | None:
+    """The released full-split fingerprint of ``task`` (a Task) at ``version``, or None if unknown;
+    ``table`` is :func:`committed` for the task, when the caller has read it already."""
     own = task.official_fingerprints
     found = (own.get(version) or {}).get(split)
     if found:
         return found
-    table = load_registry() if registry is None else registry
+    table = committed(task) if table is None else table
     return ((table.get(task.name) or {}).get(version) or {}).get(split)
 
 
@@ -109,7 +107,7 @@ def expected_for(manifest: Any, task: Any, data_dir: Path | None = None) -> list
         out.append(Expected(compute(task, Path(data_dir), split, limit, seed), f"the data at {data_dir}"))
     registered = official(task, task.version, split) if limit is None else None
     if registered:
-        out.append(Expected(registered, f"the registry of official fingerprints ({task.name} v{task.version}, split {split})"))
+        out.append(Expected(registered, f"the official fingerprints ({task.name} v{task.version}, split {split})"))
     if out:
         return out
     try:
@@ -122,10 +120,9 @@ def expected_for(manifest: Any, task: Any, data_dir: Path | None = None) -> list
         ) from exc
 
 
-def record(task_name: str, version: str, split: str, fingerprint: str, path: Path | None = None) -> Path:
-    """Add or replace one registry entry, keeping the file sorted and stable for review."""
-    path = path or registry_path()
-    table = load_registry(path)
+def record(task_name: str, version: str, split: str, fingerprint: str, path: Path) -> Path:
+    """Add or replace one entry of a fingerprints file, keeping the file sorted and stable for review."""
+    table = read_fingerprints(path)
     table.setdefault(task_name, {}).setdefault(version, {})[split] = fingerprint
     ordered = {t: {v: dict(sorted(s.items())) for v, s in sorted(vs.items())} for t, vs in sorted(table.items())}
     path.write_text(json.dumps(ordered, indent=2) + "\n", encoding="utf-8")
@@ -133,21 +130,24 @@ def record(task_name: str, version: str, split: str, fingerprint: str, path: Pat
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Print (and with ``--record`` register) the fingerprint of a task split."""
+    """Print (and with ``--record`` commit into its package's fingerprints.json) the fingerprint of a task split."""
     from fdrbench.registry import TASKS
 
     parser = argparse.ArgumentParser(prog="python -m fdrbench.fingerprints", description=main.__doc__)
     parser.add_argument("task")
     parser.add_argument("--data-dir", type=Path, default=None)
     parser.add_argument("--split", default=None)
-    parser.add_argument("--record", action="store_true", help="write the value into the registry")
+    parser.add_argument("--record", action="store_true", help="write the value into the task package's fingerprints.json")
     args = parser.parse_args(argv)
     task = TASKS.load(args.task)()
     split = args.split or task.default_split
     value = compute(task, args.data_dir, split, None, 0)
     print(f"{task.name} v{task.version} {split}: {value}")
     if args.record:
-        print(f"recorded in {record(task.name, task.version, split, value)}")
+        target = task.fingerprints_file()
+        if target is None:
+            raise SystemExit(f"error: task {task.name!r} is not defined in a package; there is no fingerprints.json to record into")
+        print(f"recorded in {record(task.name, task.version, split, value, Path(str(target)))}")
 
 
 if __name__ == "__main__":  # pragma: no cover

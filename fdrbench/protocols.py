@@ -53,6 +53,8 @@ TERNARY_METRICS = (
     "tampered_f1",
 )
 LOCALIZATION_METRICS = ("giou", "ciou", "pixel_f1", "pixel_auc")
+#: what papers on three-way detection with tampering masks report: the per-class figures, failures, localization
+THREE_WAY_METRICS = (*TERNARY_METRICS, "failure_rate", *LOCALIZATION_METRICS)
 TEXT_METRICS = ("bleu1", "bleu2", "bleu3", "bleu4", "rouge_l", "css", "meteor", "cider")
 HEADLINE_METRICS = ("accuracy", "balanced_accuracy", "f1", "ap", "roc_auc", "ece", "failure_rate")
 #: text settings of the strict protocol: case-insensitive, Treebank tokens, smoothed BLEU

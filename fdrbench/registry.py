@@ -96,37 +96,70 @@ class Registry:
         return self._loaded[name]
 
 
-def static_summary(target: str, depth: int = 0) -> str:
+def static_summary(target: str) -> str:
     """One line about a ``module:Class`` target, read from its source without running it: the
-    class's ``description`` string, else the first line of its docstring ("" when neither). A
-    package that re-exports the class (``from .task import Class`` in its ``__init__``) is followed."""
+    class's ``description`` string, else the first line of its docstring ("" when neither).
+
+    A package that re-exports the class from a submodule (``from .task import Class`` in its
+    ``__init__``) is followed to that submodule, still without running either."""
     module_name, _, attr = target.partition(":")
+    node = _class_source(module_name, attr.split(".")[-1])
+    if node is None:
+        return ""
+    for item in node.body:
+        if (
+            isinstance(item, (ast.Assign, ast.AnnAssign))
+            and any(isinstance(t, ast.Name) and t.id == "description" for t in getattr(item, "targets", [getattr(item, "target", None)]))
+            and isinstance(item.value, ast.Constant)
+            and isinstance(item.value.value, str)
+        ):
+            return item.value.value
+    docstring = ast.get_docstring(node)
+    return docstring.strip().splitlines()[0] if docstring else ""
+
+
+def _class_source(module_name: str, class_name: str, hops: int = 3) -> ast.ClassDef | None:
+    """The class statement of ``class_name`` in ``module_name``'s source, following up to ``hops`` re-exports."""
     try:
-        spec = importlib.util.find_spec(module_name)
+        spec = _quiet_spec(module_name)
         origin = Path(spec.origin) if spec is not None and spec.origin else None
         tree = ast.parse(origin.read_text(encoding="utf-8")) if origin is not None and origin.suffix == ".py" else None
     except (ImportError, ValueError, OSError, SyntaxError):
-        return ""
-    for node in tree.body if tree is not None else ():
-        if isinstance(node, ast.ClassDef) and node.name == attr.split(".")[-1]:
-            for item in node.body:
-                if (
-                    isinstance(item, (ast.Assign, ast.AnnAssign))
-                    and any(
-                        isinstance(t, ast.Name) and t.id == "description" for t in getattr(item, "targets", [getattr(item, "target", None)])
-                    )
-                    and isinstance(item.value, ast.Constant)
-                    and isinstance(item.value.value, str)
-                ):
-                    return item.value.value
-            return (ast.get_docstring(node) or "").strip().splitlines()[0] if ast.get_docstring(node) else ""
-    for node in tree.body if tree is not None and depth < 3 else ():
-        if isinstance(node, ast.ImportFrom) and any(alias.name == attr and alias.asname is None for alias in node.names):
-            package = module_name if origin is not None and origin.name == "__init__.py" else module_name.rpartition(".")[0]
-            base = package.split(".")[: len(package.split(".")) - max(node.level - 1, 0)] if node.level else []
-            source = ".".join([*base, *([node.module] if node.module else [])])
-            return static_summary(f"{source}:{attr}", depth + 1)
-    return ""
+        return None
+    if tree is None:
+        return None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == class_name:
+            return node
+    for node in tree.body if hops > 0 else ():
+        alias = next((a for a in node.names if (a.asname or a.name) == class_name), None) if isinstance(node, ast.ImportFrom) else None
+        if alias is not None:
+            base = module_name if spec.submodule_search_locations else module_name.rpartition(".")[0]
+            for _ in range(max(node.level - 1, 0)):
+                base = base.rpartition(".")[0]
+            source = ".".join(p for p in (base, node.module) if p) if node.level else (node.module or "")
+            return _class_source(source, alias.name, hops - 1)
+    return None
+
+
+def _quiet_spec(name: str) -> Any:
+    """A module's spec, found as the import system finds it but without running any package's
+    ``__init__`` on the way (``importlib.util.find_spec`` imports the parents of a dotted name)."""
+    if name in sys.modules:
+        return getattr(sys.modules[name], "__spec__", None)
+    parent = name.rpartition(".")[0]
+    path = None
+    if parent:
+        parent_spec = _quiet_spec(parent)
+        if parent_spec is None or not parent_spec.submodule_search_locations:
+            return None
+        path = list(parent_spec.submodule_search_locations)
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
+        spec = find(name, path) if find is not None else None
+        if spec is not None:
+            return spec
+    return None
 
 
 def import_target(target: str, what: str = "object") -> Any:

@@ -1,14 +1,18 @@
 """Generic rules for reading a verdict out of any model's free text (fake = 1, real = 0, None).
 
 The engine's defaults, used by ``Task.parse_answer`` / ``Task.parse_class`` when a benchmark
-defines no rule of its own; a benchmark's published rules live with the benchmark.
+defines no rule of its own; a benchmark's published rules live with the benchmark. Also here:
+:func:`class_reparse`, which turns any benchmark's class rule into a protocol's re-parse.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import replace
 
-from fdrbench.types import FAKE, REAL, label_of_class
+from fdrbench.record import Truth
+from fdrbench.types import FAKE, REAL, Prediction, label_of_class
 
 #: (label, cls): label fake = 1 / real = 0 / None, cls a three-way class name or None
 Verdict = tuple[int | None, str | None]
@@ -102,3 +106,23 @@ def generic_ternary(text: str | None) -> Verdict:
         return FAKE, None
     cls = _class_of(word)
     return (label_of_class(cls), cls) if cls else (None, None)
+
+
+def class_reparse(parse: Callable[[str], str | None], name: str) -> Callable[[Prediction, Truth], Prediction]:
+    """A protocol's re-parse that reads the three-way class from the stored raw output with ``parse``
+    (text -> ``real`` / ``full_synthetic`` / ``tampered`` or None) and derives the verdict from it.
+
+    ``name`` is recorded as the rule in the protocol's settings. A prediction without raw output
+    keeps its own class; an output ``parse`` finds no class in is unparsed, with no verdict.
+    """
+
+    def reparse(pred: Prediction, truth: Truth) -> Prediction:
+        if pred.raw_output is None:
+            return pred
+        cls = parse(pred.raw_output)
+        if cls is None:
+            return replace(pred, cls=None, label=None, parse_ok=False)
+        return replace(pred, cls=cls, label=label_of_class(cls), parse_ok=pred.error is None)
+
+    reparse.__qualname__ = name
+    return reparse

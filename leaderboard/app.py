@@ -8,9 +8,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fdrbench.leaderboard.views import benchmark, common, compare, explorer, overview
+from fdrbench.leaderboard.views import benchmark, common, compare, explorer, overview, reproduction, robustness
 
-PAGES = {"overview": overview, "benchmark": benchmark, "explorer": explorer, "compare": compare}
+PAGES = {
+    "overview": overview,
+    "benchmark": benchmark,
+    "explorer": explorer,
+    "compare": compare,
+    "reproduction": reproduction,
+    "robustness": robustness,
+}
 
 
 def main() -> None:

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers.published_runs import fakeclue_runs  # noqa: F401 - a session fixture: one set of runs for every module
+
 REPO = Path(__file__).resolve().parent.parent
 HELPERS = Path(__file__).resolve().parent / "helpers"
 
@@ -31,11 +33,10 @@ def isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def demo_root(isolated_cache: Path) -> Path:
     """The demo benchmark, built once per session where the demo task looks for it."""
-    from fdrbench.tasks import demo_synth
-    from fdrbench.tasks.demo import DemoTask
+    from fdrbench.tasks.demo import DemoTask, synth
 
     root = DemoTask().default_data_dir()
-    demo_synth.build(root, show_progress=False)
+    synth.build(root, show_progress=False)
     return root
 
 

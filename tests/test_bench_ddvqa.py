@@ -7,10 +7,12 @@ import json
 import pytest
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.tasks.ddvqa import DDVQA, PROMPT, question_part
-from fdrbench.tasks.prepare_ddvqa import prepare_ddvqa, sorted_frames
-
-from .helpers.benchmarks import build_ddvqa, write_image, write_json
+from fdrbench.tasks.common.miniature import write_image, write_json
+from fdrbench.tasks.ddvqa import DDVQA
+from fdrbench.tasks.ddvqa.loader import question_part
+from fdrbench.tasks.ddvqa.miniature import build as build_ddvqa
+from fdrbench.tasks.ddvqa.prepare import prepare_ddvqa, sorted_frames
+from fdrbench.tasks.ddvqa.task import PROMPT
 
 
 @pytest.fixture()
@@ -112,7 +114,7 @@ def test_missing_frames_are_a_clear_error_or_counted(tmp_path):
         assert len(DDVQA(questions="image", skip_missing=True).load(root)) == 7
     with pytest.raises(DataError, match="no frames in"):
         prepare_ddvqa(root, tmp_path / "ffpp", splits=("test",), template="{sequences}/{method}/c40/images/{video}", show_progress=False)
-    with pytest.raises(FdrbenchError, match="frame-policy"):
+    with pytest.raises(FdrbenchError, match="--arg frame_policy must be one of consecutive, first, middle"):
         prepare_ddvqa(root, tmp_path / "ffpp", frame_policy="random", show_progress=False)
 
 

@@ -11,11 +11,16 @@ from fdrbench.errors import DataError
 from fdrbench.record import Truth
 from fdrbench.resolve import make_task
 from fdrbench.scoring import ScoreSettings
-from fdrbench.tasks.fakeclue import PROMPT as FAKECLUE_PROMPT
-from fdrbench.tasks.fakeclue import FakeClue, split_answer
-from fdrbench.tasks.loki import ANSWER_SUFFIX, ASK_FAKE_QUESTION, Loki, LokiExplain
+from fdrbench.tasks.common.miniature import write_json
+from fdrbench.tasks.fakeclue import FakeClue
+from fdrbench.tasks.fakeclue.loader import split_answer
+from fdrbench.tasks.fakeclue.miniature import RECORDS as FAKECLUE_RECORDS
+from fdrbench.tasks.fakeclue.miniature import build as build_fakeclue
+from fdrbench.tasks.fakeclue.task import PROMPT as FAKECLUE_PROMPT
+from fdrbench.tasks.loki import Loki, LokiExplain
+from fdrbench.tasks.loki.loader import ANSWER_SUFFIX, ASK_FAKE_QUESTION
+from fdrbench.tasks.loki.miniature import build as build_loki
 
-from .helpers.benchmarks import FAKECLUE_RECORDS, build_fakeclue, build_loki, write_json
 from .helpers.records import score_records
 
 

@@ -8,9 +8,13 @@ import pytest
 
 from fdrbench.errors import DataError
 from fdrbench.resolve import make_task
-from fdrbench.tasks.mmfr import PROMPT, MMFREval, MMFRTrain, reference_text
-
-from .helpers.benchmarks import build_mmfr, mmfr_fake_attributes, mmfr_real_attributes, write_image, write_json
+from fdrbench.tasks.common.miniature import write_image, write_json
+from fdrbench.tasks.mmfr import MMFREval, MMFRTrain
+from fdrbench.tasks.mmfr.loader import reference_text
+from fdrbench.tasks.mmfr.miniature import build as build_mmfr
+from fdrbench.tasks.mmfr.miniature import fake_attributes as mmfr_fake_attributes
+from fdrbench.tasks.mmfr.miniature import real_attributes as mmfr_real_attributes
+from fdrbench.tasks.mmfr.task import PROMPT
 
 
 @pytest.fixture()

@@ -11,13 +11,16 @@ import pytest
 from PIL import Image
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.tasks import parquet
-from fdrbench.tasks.masks import BinaryMask
-from fdrbench.tasks.sidset import PROMPT as SID_PROMPT
+from fdrbench.tasks.common import parquet
+from fdrbench.tasks.common.masks import BinaryMask
+from fdrbench.tasks.common.miniature import image_bytes, mask_bytes, write_image
 from fdrbench.tasks.sidset import SIDSet
-from fdrbench.tasks.sofake import SoFakeOOD, normalise_generator
-
-from .helpers.benchmarks import build_sidset_folders, build_sidset_parquet, build_sofake, image_bytes, mask_bytes, write_image
+from fdrbench.tasks.sidset.miniature import build_folders as build_sidset_folders
+from fdrbench.tasks.sidset.miniature import build_parquet as build_sidset_parquet
+from fdrbench.tasks.sidset.task import PROMPT as SID_PROMPT
+from fdrbench.tasks.sofake import SoFakeOOD
+from fdrbench.tasks.sofake.loader import normalise_generator
+from fdrbench.tasks.sofake.miniature import build as build_sofake
 
 EXPECTED_SOFAKE = {
     "reddit_00001.jpg": "real",

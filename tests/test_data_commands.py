@@ -12,11 +12,13 @@ from typer.testing import CliRunner
 from fdrbench.cli import app
 from fdrbench.datacheck import check_task
 from fdrbench.errors import DataError
+from fdrbench.tasks.fakeclue.miniature import build as build_fakeclue
 from fdrbench.tasks.mmfr import MMFREval
-from fdrbench.tasks.prepare_mmfr import find_parts, prepare_mmfr
+from fdrbench.tasks.mmfr.miniature import build as build_mmfr
+from fdrbench.tasks.mmfr.prepare import find_parts, prepare_mmfr
+from fdrbench.tasks.sofake.miniature import build as build_sofake
 
 from .conftest import HELPERS
-from .helpers.benchmarks import build_fakeclue, build_mmfr, build_sofake
 
 runner = CliRunner()
 

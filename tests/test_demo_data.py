@@ -8,9 +8,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fdrbench.tasks import demo_synth
 from fdrbench.tasks.demo import DemoTask
-from fdrbench.tasks.mmfr import AUTHENTIC_ATTRIBUTES, FORGERY_ATTRIBUTES, PROMPT, MMFREval, reference_text
+from fdrbench.tasks.demo import synth as demo_synth
+from fdrbench.tasks.mmfr import MMFREval
+from fdrbench.tasks.mmfr.loader import AUTHENTIC_ATTRIBUTES, FORGERY_ATTRIBUTES, reference_text
+from fdrbench.tasks.mmfr.task import PROMPT
 
 
 def test_same_seed_same_bytes(demo_root, tmp_path):

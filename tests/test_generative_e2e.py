@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from fdrbench.cli import app
 from fdrbench.store import iter_records
-from fdrbench.tasks.mmfr import PROMPT
+from fdrbench.tasks.mmfr.task import PROMPT
 
 from .helpers.openai_server import ScriptedServer, completion
 from .helpers.tiny_vlm import bigram, tiny_llava

@@ -11,7 +11,7 @@ from fdrbench.generators import Generator, GeneratorTable, date_span, plan_group
 from fdrbench.scoring import ScoreSettings
 from fdrbench.stages.score import task_groups
 from fdrbench.task import Aggregate, Task
-from fdrbench.tasks.generators import catalog, general_table, load_catalog, table_for
+from fdrbench.tasks.common.generators import catalog, general_table, load_catalog, table_for
 from fdrbench.types import Truth
 
 from .helpers.records import score_records

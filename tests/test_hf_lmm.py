@@ -18,8 +18,8 @@ from fdrbench.backends.hf_inputs import chat_prompt, raw_prompt, strip_image_mar
 from fdrbench.detector import RunContext
 from fdrbench.errors import FdrbenchError
 from fdrbench.task import Task
-from fdrbench.tasks import verdicts as v
-from fdrbench.tasks.verdicts import coin
+from fdrbench.tasks.fakeclue.paper import coin
+from fdrbench.tasks.loki.paper import loki_label, loki_yes_no
 from fdrbench.types import Sample
 
 from .helpers.tiny_vlm import bigram, tiny_llava, tiny_qwen2vl
@@ -45,7 +45,7 @@ class YesNo(Listed):
     """Questions of both polarities, read with LOKI's rule."""
 
     def parse_answer(self, text, sample):
-        return v.loki_label(v.loki_yes_no(text), sample.meta["asks_fake"])
+        return loki_label(loki_yes_no(text), sample.meta["asks_fake"])
 
 
 def image(i: int) -> Image.Image:

@@ -262,11 +262,12 @@ def test_compare_page_paired_differences(monkeypatch, leaderboard_results):  # n
 def test_sidebar_navigation_reaches_every_page(monkeypatch, leaderboard_results):  # noqa: F811
     root, _ = leaderboard_results
     app = open_app(monkeypatch, root)
-    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Explorer", "Compare"]
+    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Explorer", "Compare", "Reproduction"]
     for page, header in (
         ("benchmark", "Per-benchmark results"),
         ("explorer", "Per-sample explorer"),
         ("compare", "Compare runs"),
+        ("reproduction", "Published numbers, reproduced?"),
         ("overview", "Leaderboard overview"),
     ):
         app.sidebar.radio[0].set_value(page).run()

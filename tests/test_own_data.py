@@ -11,13 +11,13 @@ from fdrbench.datacheck import check_task
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.fingerprints import fingerprint_samples
 from fdrbench.stages.score import task_groups
+from fdrbench.tasks.common.miniature import write_image
 from fdrbench.tasks.folder import FolderTask
 from fdrbench.tasks.folder import miniature as folder_mini
 from fdrbench.tasks.hf_images import HFImagesTask
 from fdrbench.tasks.hf_images import miniature as hf_mini
 from fdrbench.tasks.manifest_task import ManifestTask
 from fdrbench.tasks.manifest_task import miniature as manifest_mini
-from fdrbench.tasks.miniature_files import write_image
 from fdrbench.types import FAKE, REAL
 
 # --------------------------------------------------------------------------- folder

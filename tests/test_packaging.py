@@ -41,7 +41,7 @@ def test_built_wheel_contains_and_imports_both(tmp_path):
         "import fdrbench, fdrbench.adapters.baselines.spectral as s, fdrbench.tasks.demo as d, fdrbench.tasks.mmfr as m;"
         "import fdrbench.leaderboard.index as lb, fdrbench.fingerprints as fp;"
         "print(fdrbench.__file__); print(s.__file__); print(d.__file__); print(m.MMFREval.name); print(lb.__file__);"
-        "print(','.join(sorted(fp.load_registry())))"
+        "print(','.join(sorted(fp.committed(d.DemoTask()))))"
     )
     out = subprocess.run(
         [sys.executable, "-S", "-c", code],
@@ -57,6 +57,11 @@ def test_built_wheel_contains_and_imports_both(tmp_path):
     assert lines[3] == "mmfr_eval"
     assert lines[4].startswith(str(wheel)) and lines[5] == "demo"
     with zipfile.ZipFile(wheel) as archive:
-        assert {"fdrbench/leaderboard/app.py", "fdrbench/leaderboard/views/explorer.py", "fdrbench/tasks/fingerprints.json"} <= set(
+        assert {"fdrbench/leaderboard/app.py", "fdrbench/leaderboard/views/explorer.py", "fdrbench/tasks/demo/fingerprints.json"} <= set(
             archive.namelist()
         )
+        # the registry of published numbers: its files, and the entry point that hands them to the engine
+        names = archive.namelist()
+        assert {f"fdrbench/tasks/published/{p}.toml" for p in ("fakevlm", "fakereasoning", "sida", "sofake")} <= set(names)
+        (points,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+        assert "fdrbench = fdrbench.tasks.published" in archive.read(points).decode()

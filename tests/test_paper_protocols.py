@@ -7,16 +7,13 @@ import pytest
 from fdrbench.record import Truth
 from fdrbench.scoring import ScoreSettings
 from fdrbench.task import Task
-from fdrbench.tasks.mmfr import MMFR_SETS, MMFREval
-from fdrbench.tasks.paper_protocols import (
-    fakereasoning_reparse,
-    fakevlm_paper,
-    fakevlm_verdict,
-    loki_paper,
-    sidset_paper,
-    sofake_paper,
-)
-from fdrbench.tasks.verdicts import coin
+from fdrbench.tasks.fakeclue.paper import coin, fakevlm_paper, fakevlm_verdict
+from fdrbench.tasks.loki.paper import loki_paper
+from fdrbench.tasks.mmfr import MMFREval
+from fdrbench.tasks.mmfr.loader import MMFR_SETS
+from fdrbench.tasks.mmfr.paper import fakereasoning_reparse
+from fdrbench.tasks.sidset.paper import sidset_paper
+from fdrbench.tasks.sofake.paper import sofake_paper
 from fdrbench.types import Prediction, encode_mask
 
 from .helpers.records import score_records

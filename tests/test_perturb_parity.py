@@ -13,9 +13,8 @@ from typer.testing import CliRunner
 from fdrbench.cli import app
 from fdrbench.datacheck import check_task
 from fdrbench.perturb.parity import format_parity, ijg_tables, jpeg_quality, stored_as
+from fdrbench.tasks.fakeclue.miniature import build as build_fakeclue
 from fdrbench.types import FAKE, REAL, Sample
-
-from .helpers.benchmarks import build_fakeclue
 
 
 def picture(seed: int, size=(64, 48)) -> Image.Image:

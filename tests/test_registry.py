@@ -89,3 +89,22 @@ def test_list_reads_summaries_without_importing(tmp_path, monkeypatch):
     assert registry.static_summary("summary_probe_mod:Described") == "a stated description"
     assert registry.static_summary("summary_probe_mod:Missing") == ""
     assert "summary_probe_mod" not in sys.modules
+
+
+def test_list_follows_a_packages_re_export_without_importing_it(tmp_path, monkeypatch):
+    import sys
+
+    package = tmp_path / "summary_probe_pkg"
+    (package / "sub").mkdir(parents=True)
+    (package / "__init__.py").write_text('raise RuntimeError("importing me is not allowed")\nfrom .task import Probe\n')
+    (package / "task.py").write_text(
+        'raise RuntimeError("nor me")\nfrom summary_probe_pkg.sub.deep import Deep as Renamed\n'
+        'class Probe:\n    description = "the class in the submodule"\n'
+    )
+    (package / "sub" / "__init__.py").write_text("")
+    (package / "sub" / "deep.py").write_text('class Deep:\n    """Two re-exports away."""\n')
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert registry.static_summary("summary_probe_pkg:Probe") == "the class in the submodule"
+    assert registry.static_summary("summary_probe_pkg.task:Renamed") == "Two re-exports away."
+    assert registry.static_summary("summary_probe_pkg:Missing") == ""
+    assert not [m for m in sys.modules if m.startswith("summary_probe_pkg")]

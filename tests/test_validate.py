@@ -53,7 +53,7 @@ def test_a_real_run_passes_every_check(good_run):
     report = validate_run(good_run)
     assert report.ok, report.reasons()
     assert sorted(report.passed) == sorted(CONTENT_CHECKS)
-    assert report.notes == ["data fingerprint matches the registry of official fingerprints (demo v1, split test)"]
+    assert report.notes == ["data fingerprint matches the official fingerprints (demo v1, split test)"]
 
 
 def test_fingerprint_recomputed_from_the_data_folder(good_run, demo_root):
@@ -121,7 +121,7 @@ def test_a_self_consistent_run_on_other_data_fails_the_official_fingerprint(run_
     edit_json(run_copy / SCORES, lambda s: s.update(data_fingerprint=fresh))
     report = validate_run(run_copy)
     assert [p.check for p in report.problems] == ["task"]
-    assert "the fingerprint of the registry of official fingerprints (demo v1, split test)" in report.problems[0].message
+    assert "the fingerprint of the official fingerprints (demo v1, split test)" in report.problems[0].message
     assert "did not score the task's current data" in report.problems[0].message
 
 
@@ -303,7 +303,7 @@ def test_registry_record_is_sorted_and_round_trips(tmp_path):
     fingerprints.record("zeta", "1", "test", "b" * 64, path)
     fingerprints.record("alpha", "2", "val", "a" * 64, path)
     assert list(json.loads(path.read_text())) == ["alpha", "zeta"]
-    assert fingerprints.load_registry(path)["alpha"]["2"]["val"] == "a" * 64
+    assert fingerprints.read_fingerprints(path)["alpha"]["2"]["val"] == "a" * 64
 
 
 def test_without_registry_or_data_the_check_says_how_to_fix_it():
@@ -312,6 +312,9 @@ def test_without_registry_or_data_the_check_says_how_to_fix_it():
         version = "3"
         default_split = "test"
         official_fingerprints = {}
+
+        def fingerprints_file(self):
+            return None
 
         def load(self, *args):
             raise DataError("data folder for task 'private' not found", path="/nowhere")

@@ -16,7 +16,10 @@ from fdrbench.backends.verdict_site import (
     verdict_probabilities,
 )
 from fdrbench.task import Task
-from fdrbench.tasks import verdicts as v
+from fdrbench.tasks.fakeclue.paper import fakevlm
+from fdrbench.tasks.loki.paper import loki_label, loki_yes_no
+from fdrbench.tasks.mmfr.paper import fakereasoning
+from fdrbench.tasks.sidset.paper import sida_class
 from fdrbench.types import Sample
 from fdrbench.verdicts import generic_binary, generic_ternary
 
@@ -26,7 +29,7 @@ def generic(text):
 
 
 def first_sentence(text):
-    return v.fakevlm(text), None
+    return fakevlm(text), None
 
 
 def test_fakevlm_rule_site_is_the_first_sentence_word():
@@ -58,7 +61,7 @@ def test_non_decisive_occurrences_are_skipped():
 
 def test_fakereasoning_conclusion_is_the_site_and_case_is_kept():
     text = "<REASONING> the sky looks fake </REASONING> <CONCLUSION> This image is real. </CONCLUSION>"
-    site = find_verdict_site(text, lambda t: (v.fakereasoning(t).label, None), ["real", "fake"])
+    site = find_verdict_site(text, lambda t: (fakereasoning(t).label, None), ["real", "fake"])
     assert site.start == text.index("real.")
     upper = find_verdict_site("THE IMAGE IS FAKE.", generic, ["real", "fake"])
     assert set(upper.outcomes) == {"REAL", "FAKE"}
@@ -68,7 +71,7 @@ def test_fakereasoning_conclusion_is_the_site_and_case_is_kept():
 @pytest.mark.parametrize(("asks_fake", "yes_means"), [(True, 1), (False, 0)])
 def test_yes_no_questions_follow_the_polarity(asks_fake, yes_means):
     def parse(text):
-        return v.loki_label(v.loki_yes_no(text), asks_fake), None
+        return loki_label(loki_yes_no(text), asks_fake), None
 
     site = find_verdict_site("Yes, it is.", parse, BINARY_WORDS)
     assert site.text == "Yes" and site.start == 0
@@ -131,7 +134,7 @@ class Ternary(Task):
 
 class TernaryWithRule(Ternary):
     def parse_class(self, text, sample):
-        return v.sida_class(text)
+        return sida_class(text)
 
 
 def test_task_reader_uses_the_task_rules():

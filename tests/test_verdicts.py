@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from fdrbench.tasks import verdicts as v
+from fdrbench.tasks.fakeclue.paper import coin, fakevlm, strip_echoed_prompt
+from fdrbench.tasks.loki.paper import loki_label, loki_yes_no
+from fdrbench.tasks.mmfr.paper import fakereasoning
+from fdrbench.tasks.sidset.paper import sida_class
+from fdrbench.tasks.sofake.paper import sofake_answer
 from fdrbench.verdicts import generic_binary
 
 FR_OUT = (
@@ -14,18 +18,18 @@ FR_OUT = (
 
 
 def test_fakereasoning_rule_is_exact():
-    parsed = v.fakereasoning(FR_OUT)
+    parsed = fakereasoning(FR_OUT)
     assert parsed.label == 1 and parsed.ok
     assert parsed.reasoning == "From low-level perspective: smooth. From high-level perspective: fine."
-    assert v.fakereasoning(FR_OUT.replace("fake.", "real.")).label == 0
+    assert fakereasoning(FR_OUT.replace("fake.", "real.")).label == 0
     # case-sensitive, period required
-    assert v.fakereasoning(FR_OUT.replace("This image is fake.", "this image is fake.")).label is None
-    assert v.fakereasoning(FR_OUT.replace("This image is fake.", "This image is fake")).label is None
-    no_reasoning = v.fakereasoning("<CONCLUSION> This image is real. </CONCLUSION>")
+    assert fakereasoning(FR_OUT.replace("This image is fake.", "this image is fake.")).label is None
+    assert fakereasoning(FR_OUT.replace("This image is fake.", "This image is fake")).label is None
+    no_reasoning = fakereasoning("<CONCLUSION> This image is real. </CONCLUSION>")
     assert no_reasoning.label == 0 and not no_reasoning.ok
-    assert not v.fakereasoning(None).ok
+    assert not fakereasoning(None).ok
     multiline = "<REASONING>a\nb</REASONING>\n<CONCLUSION>\nThis image is real.\n</CONCLUSION>"
-    assert v.fakereasoning(multiline).ok and v.fakereasoning(multiline).reasoning == "a\nb"
+    assert fakereasoning(multiline).ok and fakereasoning(multiline).reasoning == "a\nb"
 
 
 @pytest.mark.parametrize(
@@ -41,14 +45,14 @@ def test_fakereasoning_rule_is_exact():
     ],
 )
 def test_fakevlm_first_sentence_rule(text, label):
-    assert v.fakevlm(text) == label
+    assert fakevlm(text) == label
 
 
 def test_fakevlm_helpers():
-    assert v.strip_echoed_prompt("<image>Does the image looks real/fake? This is a real image.") == " This is a real image."
-    assert v.strip_echoed_prompt("no question") == "no question"
-    assert v.coin("abc") == v.coin("abc")
-    flips = [v.coin(str(i)) for i in range(400)]
+    assert strip_echoed_prompt("<image>Does the image looks real/fake? This is a real image.") == " This is a real image."
+    assert strip_echoed_prompt("no question") == "no question"
+    assert coin("abc") == coin("abc")
+    flips = [coin(str(i)) for i in range(400)]
     assert 150 < sum(flips) < 250
 
 
@@ -67,24 +71,24 @@ def test_fakevlm_helpers():
     ],
 )
 def test_loki_parse(text, answer):
-    assert v.loki_yes_no(text) == answer
+    assert loki_yes_no(text) == answer
 
 
 def test_loki_polarity():
-    assert v.loki_label("yes", asks_fake=True) == 1
-    assert v.loki_label("no", asks_fake=True) == 0
-    assert v.loki_label("yes", asks_fake=False) == 0
-    assert v.loki_label("no", asks_fake=False) == 1
-    assert v.loki_label(None, asks_fake=True) is None
+    assert loki_label("yes", asks_fake=True) == 1
+    assert loki_label("no", asks_fake=True) == 0
+    assert loki_label("yes", asks_fake=False) == 0
+    assert loki_label("no", asks_fake=False) == 1
+    assert loki_label(None, asks_fake=True) is None
 
 
 def test_sida_and_sofake():
-    assert v.sida_class("[CLS] This image is classified as full synthetic. It appears entirely artificially generated.") == "full_synthetic"
-    assert v.sida_class("<s>[CLS] The image is tampered [SEG] Type: part") == "tampered"
-    assert v.sida_class("nothing") is None
-    assert v.sofake_answer("<think>x</think><answer>TAMPERED,(48,0),(219,223).</answer>") == ("tampered", (48.0, 0.0, 219.0, 223.0))
-    assert v.sofake_answer("<answer>FULL_SYNTHETIC</answer>") == ("full_synthetic", None)
-    assert v.sofake_answer("<answer>maybe</answer>") == (None, None)
+    assert sida_class("[CLS] This image is classified as full synthetic. It appears entirely artificially generated.") == "full_synthetic"
+    assert sida_class("<s>[CLS] The image is tampered [SEG] Type: part") == "tampered"
+    assert sida_class("nothing") is None
+    assert sofake_answer("<think>x</think><answer>TAMPERED,(48,0),(219,223).</answer>") == ("tampered", (48.0, 0.0, 219.0, 223.0))
+    assert sofake_answer("<answer>FULL_SYNTHETIC</answer>") == ("full_synthetic", None)
+    assert sofake_answer("<answer>maybe</answer>") == (None, None)
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ from fdrbench.adapters.baselines.spectral import SpectralDetector, SpectralModel
 from fdrbench.api.detector import TrainContext
 from fdrbench.fingerprints import fingerprint_samples
 from fdrbench.pipeline import RunConfig, RunResult, run
-from fdrbench.tasks import demo_synth
 from fdrbench.tasks.demo import DemoTask
+from fdrbench.tasks.demo import synth as demo_synth
 
 
 def run_demo(out: Path = Path("results"), rebuild: bool = False, n_boot: int = 1000, show_progress: bool = True) -> RunResult:

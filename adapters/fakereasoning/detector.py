@@ -2,7 +2,7 @@
 
 Each image gets the paper's prompt in the ``llava_v1`` template and the model generates with the released
 decoding (sampling at temperature 0.2, one beam, up to 512 new tokens; ``greedy=true`` decodes greedily).
-The verdict is read with the paper's rule (:func:`fdrbench.tasks.verdicts.fakereasoning`), the REASONING
+The verdict is read with the paper's rule (:func:`fdrbench.tasks.mmfr.paper.fakereasoning`), the REASONING
 text is the explanation, and ``p_fake`` comes from CPM at the point where the generated text says
 "<CONCLUSION> This image is": ``softmax([z_real, z_fake] / 10)[1]``. When the text never says it,
 ``p_fake`` is None. Sampling is seeded per batch from the run seed and the batch's sample ids.
@@ -63,7 +63,7 @@ def generated_lengths(sequences, eos_id: int | None) -> list[int]:
 def read_outputs(tokenizer, sequences, step_logits, ids, tau: float, eos_id: int | None) -> list[dict]:
     """Text, verdict, reasoning, CPM probability and length of each generated row."""
     from fdrbench.adapters.fakereasoning.cpm import p_fake_from_generation
-    from fdrbench.tasks.verdicts import fakereasoning
+    from fdrbench.tasks.mmfr.paper import fakereasoning
 
     p_values, steps = p_fake_from_generation(sequences, step_logits, ids, tau)
     out = []
@@ -242,7 +242,7 @@ class FakeReasoningDetector(Detector):
                 "num_beams": 1,
                 "max_new_tokens": self.max_new_tokens,
             },
-            "verdict_rule": "fdrbench.tasks.verdicts.fakereasoning",
+            "verdict_rule": "fdrbench.tasks.mmfr.paper.fakereasoning",
         }
         if self.loaded is not None:
             info["resolved_dtype"] = str(self.torch_dtype).replace("torch.", "")

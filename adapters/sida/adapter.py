@@ -234,7 +234,7 @@ class SidaDetector(Detector):
 
         from fdrbench.adapters.sida import text as sida_text
         from fdrbench.adapters.sida.decision import mask_prompts, read_classes
-        from fdrbench.tasks.verdicts import sida_class
+        from fdrbench.tasks.sidset.paper import sida_class
 
         model, tokenizer = self.loaded.model, self.loaded.tokenizer
         started = time.perf_counter()

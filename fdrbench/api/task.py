@@ -13,16 +13,24 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.generators import RELEASED_AFTER, GeneratorTable, check_cutoff
 from fdrbench.protocols import HEADLINE_METRICS, Aggregate, Protocol, strict_protocol
 from fdrbench.types import Sample
 from fdrbench.verdicts import generic_binary, generic_ternary
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+#: the file, in a task's package, that holds the official fingerprints of its tasks
+FINGERPRINTS_FILE = "fingerprints.json"
 
 #: options every task accepts, read by the score stage (they slice a run's scores, not its samples)
 SCORING_OPTIONS = (RELEASED_AFTER,)
@@ -46,7 +54,7 @@ class Task(ABC):
     has_reference_text: bool = False
     #: tampered samples carry ground-truth masks (localization metrics join the strict protocol)
     has_masks: bool = False
-    #: released full-split fingerprints, ``{version: {split: sha256}}``, beside the committed registry
+    #: released full-split fingerprints, ``{version: {split: sha256}}``, beside those in :meth:`fingerprints_file`
     official_fingerprints: Mapping[str, Mapping[str, str]] = {}
 
     def __init__(self, **options: Any):
@@ -100,6 +108,11 @@ class Task(ABC):
         None (the default) when the task has no generator metadata."""
         return None
 
+    def option_value(self, name: str) -> Any:
+        """The value option ``name`` takes in this task: as given, else the task's default (None when
+        it declares none). Read when a stored run's settings are compared with a published number's."""
+        return self.options.get(name)
+
     #: options that name something on the user's machine or network (a model folder, a Hub dataset):
     #: recorded in a run, but never taken from a stored run when its task is re-created
     local_options: tuple[str, ...] = ()
@@ -117,6 +130,15 @@ class Task(ABC):
         or a ``.json`` path), given the runs' stored references; None lets the judge choose by the
         references (the reference-explanation rubric when there are reference texts)."""
         return None
+
+    @classmethod
+    def fingerprints_file(cls) -> Traversable | None:
+        """Where this task's official fingerprints are committed: ``fingerprints.json`` in the package
+        that defines the class, ``{task name: {version: {split: sha256}}}`` (a benchmark package keeps
+        its own; ``python -m fdrbench.fingerprints TASK --record`` writes it). None for a class that
+        is not in a package (a file given as ``--task file.py:Class``)."""
+        package = getattr(sys.modules.get(cls.__module__), "__package__", None)
+        return resources.files(package).joinpath(FINGERPRINTS_FILE) if package else None
 
     def prepare(self, **args: Any) -> dict:
         """``fdrbench data prepare TASK --arg k=v``: the steps after downloading (joining archives,

@@ -105,13 +105,14 @@ def leaderboard(
 def validate(
     path: Path = typer.Argument(..., help="A run folder, or a results root to validate every run in it."),
     data_dir: Path | None = typer.Option(
-        None, "--data-dir", "-d", help="The task's data, to recompute its fingerprint (default: the official fingerprint registry)."
+        None, "--data-dir", "-d", help="The task's data, to recompute its fingerprint (default: the task's official fingerprints)."
     ),
     portable: bool = typer.Option(False, help="Also require it fit to commit: no local paths or secrets, no stray files, a current index."),
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
 ) -> None:
     """Check a run folder: schema, completeness, data fingerprint, re-score. Exits 1 with the reasons when it fails."""
-    from fdrbench.validate import print_reports, validate_path
+    from fdrbench.checks import print_reports
+    from fdrbench.validate import validate_path
 
     reports = validate_path(path, data_dir, portable)
     root_problems = []

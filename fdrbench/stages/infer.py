@@ -73,6 +73,7 @@ def open_manifest(p: RunPlan) -> Manifest:
                     "n_boot": c.n_boot,
                     "protocols": c.protocols or list(p.task.protocols()),
                 },
+                perturbation=p.perturbation,
             )
             run.write_manifest(manifest)
     barrier(p.info)
@@ -105,7 +106,8 @@ def infer_missing(p: RunPlan, manifest: Manifest, writer: PredictionWriter) -> I
             manifest.adapter.describe, manifest.prompt, manifest.prompt_sha256 = adapter_account(p.detector, p.task)
             run.write_manifest(manifest)
         try:
-            with progress_bar(len(mine), f"{p.label} on {p.task.name}", enabled=p.config.show_progress and p.info.is_main) as bar:
+            what = f"{p.label} on {p.task.name}" + (f" ({p.perturbation['name'] or p.perturbation['spec']})" if p.perturbation else "")
+            with progress_bar(len(mine), what, enabled=p.config.show_progress and p.info.is_main) as bar:
                 stats = infer(p.detector, mine, writer, p.config.batch_size, failure_budget, bar, p.task.label_space)
         except RunAborted as exc:
             if p.info.is_main:

@@ -7,7 +7,16 @@ import streamlit as st
 from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard import plots, tables
 from fdrbench.leaderboard.ranking import cohorts, latest_per_model
-from fdrbench.leaderboard.views.common import Context, curves, empty_results, escape_markdown, pick_run, problem, run_scores
+from fdrbench.leaderboard.views.common import (
+    Context,
+    curves,
+    empty_results,
+    escape_markdown,
+    pick_run,
+    problem,
+    reproduction_checks,
+    run_scores,
+)
 
 TITLE = "Benchmark"
 MAX_DEFAULT_CURVES = 3
@@ -47,6 +56,8 @@ def render(ctx: Context) -> None:
         st.caption("Named summaries over groups, as the benchmark's paper reports them (e.g. the mean over its generators).")
         st.dataframe(aggregates, hide_index=True)
 
+    _published_section(ctx, runs, protocol)
+
     shown_runs = latest_per_model(runs)
     scores_by_run = {}
     for r in shown_runs:
@@ -58,6 +69,21 @@ def render(ctx: Context) -> None:
     for key in group_keys:
         _group_section(ctx, key, protocol, metric_names, runs, scores_by_run)
     _curves_section(ctx, runs, protocol)
+
+
+def _published_section(ctx: Context, runs: list[dict], protocol: str) -> None:
+    """The published numbers these runs can be checked against under ``protocol``, beside the measured ones."""
+    from fdrbench.leaderboard.views import reproduction
+
+    try:
+        checked = [(run, result) for run, result in reproduction_checks(ctx, runs) if result.get("protocol") == protocol]
+    except FdrbenchError as exc:
+        problem("The registry of published numbers cannot be read:", exc)
+        return
+    if checked:
+        st.subheader("Published numbers")
+        st.caption(reproduction.RULE)
+        reproduction.show(checked, protocol)
 
 
 def _group_section(ctx: Context, key: str, protocol: str, metric_names: list[str], runs: list[dict], scores_by_run: dict) -> None:

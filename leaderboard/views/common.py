@@ -84,6 +84,32 @@ def run_scores(ctx: Context, run: dict) -> dict:
     return scores(str(ctx.root), run["path"], run["sha256"]["scores"])
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _reproduction(root: str, path: str, manifest_sha: str, scores_sha: str) -> list[dict]:
+    from fdrbench.leaderboard.reproduction import checks_for_run
+
+    return checks_for_run(Path(root), path)
+
+
+@st.cache_data(show_spinner=False, ttl=300)
+def _published_tasks() -> set[str]:
+    from fdrbench.leaderboard.reproduction import published_tasks
+
+    return published_tasks()
+
+
+def reproduction_checks(ctx: Context, runs: list[dict]) -> list[tuple[dict, dict]]:
+    """(run, check) for every published target each of ``runs`` can be checked against (cached on
+    the run's files); raises the registry's error when it cannot be read."""
+    tasks = _published_tasks()
+    out = []
+    for run in runs:
+        if run["task"] in tasks:
+            hashes = run.get("sha256") or {}
+            out.extend((run, result) for result in _reproduction(str(ctx.root), run["path"], hashes.get("manifest"), hashes.get("scores")))
+    return out
+
+
 @st.cache_data(show_spinner="Loading predictions…", max_entries=16)
 def _predictions(root: str, path: str, stamp: str) -> pd.DataFrame:
     return data.predictions_table(Path(root), path)
@@ -134,3 +160,25 @@ def problem(title: str, exc: BaseException) -> None:
     renders what a results file wrote."""
     st.error(escape_markdown(title))
     st.text(one_line(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _robustness(root: str, stamp: str, runs_stamp: str, _runs: list[dict]):
+    from fdrbench.leaderboard.robustness import load
+
+    return load(Path(root), _runs)
+
+
+def robustness_files(ctx: Context):
+    """The readable robustness files and the unreadable ones with their reasons (cached on the files' stamps)."""
+    from fdrbench.results import find_robustness
+
+    parts = []
+    for path in find_robustness(ctx.root):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    runs_stamp = "|".join(f"{r['path']}:{(r.get('sha256') or {}).get('scores')}" for r in ctx.runs)
+    return _robustness(str(ctx.root), "|".join(parts), runs_stamp, ctx.runs)

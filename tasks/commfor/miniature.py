@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, image_bytes, write_parquet
+from fdrbench.tasks.common.miniature import COLOURS, image_bytes, write_parquet
 
 #: image_name, model_name, architecture, real_source, label
 ROWS = [

@@ -19,8 +19,8 @@ from pathlib import Path
 from fdrbench.errors import DataError
 from fdrbench.protocols import Protocol
 from fdrbench.record import Truth
-from fdrbench.tasks.loading import SplitNotFound, relative_to
-from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
+from fdrbench.tasks.common.loading import SplitNotFound, relative_to
+from fdrbench.tasks.common.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
 from fdrbench.types import FAKE, REAL, Prediction, Sample
 
 HUB_REPO = "OwensLab/CommunityForensics-Eval"

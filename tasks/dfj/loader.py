@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import DataError, SplitNotFound
-from fdrbench.tasks.loading import expect, first_existing, record_image
+from fdrbench.tasks.common.loading import expect, first_existing, record_image
 from fdrbench.types import FAKE, REAL
 
 SPLITS = {"detect": "dfj-detect", "reason": "dfj-reason"}

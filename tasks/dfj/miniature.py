@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, write_image, write_jsonl
+from fdrbench.tasks.common.miniature import COLOURS, write_image, write_jsonl
 
 DETECT = [("r1.jpg", "real", None), ("r2.jpg", "real", None), ("t1.png", "fake", "SeedDream"), ("e1.png", "edited", "Flux-Kontext-Max")]
 REASON = [("r1.jpg", "real", None), ("t1.png", "fake", "SeedDream"), ("e1.png", "edited", "Qwen-Edit-2509")]

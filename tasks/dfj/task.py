@@ -17,8 +17,8 @@ from pathlib import Path
 
 from fdrbench.errors import DataError
 from fdrbench.protocols import Protocol
+from fdrbench.tasks.common.loading import DatasetTask, relative_to
 from fdrbench.tasks.dfj import loader, paper
-from fdrbench.tasks.loading import DatasetTask, relative_to
 from fdrbench.types import FAKE, Reference, Sample
 
 #: the answer format the DeepfakeJudge judges read; the paper's detection prompt is not released

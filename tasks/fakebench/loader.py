@@ -27,7 +27,7 @@ from pathlib import Path
 
 from fdrbench.errors import DataError, SplitNotFound
 from fdrbench.pathsafe import check_name, inside
-from fdrbench.tasks.loading import expect, expect_str, first_existing, read_json
+from fdrbench.tasks.common.loading import expect, expect_str, first_existing, read_json
 from fdrbench.types import FAKE, REAL
 
 #: FakeBench's ``authenticity`` -> fdrbench's label

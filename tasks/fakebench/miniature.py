@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, write_image, write_json
+from fdrbench.tasks.common.miniature import COLOURS, write_image, write_json
 
 WHAT = "What is the authenticity of this image, fake or real?"
 IS_FAKE = "Is this a fake image, yes or no?"

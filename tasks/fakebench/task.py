@@ -7,8 +7,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fdrbench.protocols import Protocol
+from fdrbench.tasks.common.loading import DatasetTask, as_choice, expect, expect_str, relative_to
 from fdrbench.tasks.fakebench import loader, paper
-from fdrbench.tasks.loading import DatasetTask, as_choice, expect, expect_str, relative_to
 from fdrbench.types import FAKE, Reference, Sample
 
 WHAT_QUESTION = "What is the authenticity of this image, fake or real?"

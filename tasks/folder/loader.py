@@ -22,8 +22,8 @@ from pathlib import Path
 
 from fdrbench.errors import DataError, SplitNotFound
 from fdrbench.pathsafe import check_relative, inside
-from fdrbench.tasks.loading import LoadReport, expect, expect_str
-from fdrbench.tasks.own_data import IMAGE_SUFFIXES, image_files
+from fdrbench.tasks.common.loading import LoadReport, expect, expect_str
+from fdrbench.tasks.common.own_data import IMAGE_SUFFIXES, image_files
 from fdrbench.types import FAKE, REAL
 
 REAL_DIRS = ("real", "0_real", "nature")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, gray_bytes, write_image, write_jsonl
+from fdrbench.tasks.common.miniature import COLOURS, gray_bytes, write_image, write_jsonl
 
 MASK_ROWS = [[0] * 8] * 2 + [[0, 0, 255, 255, 255, 255, 0, 0]] * 4 + [[0] * 8] * 2
 

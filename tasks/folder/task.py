@@ -10,8 +10,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fdrbench.protocols import Aggregate
+from fdrbench.tasks.common.own_data import OwnDataTask, sample_of
 from fdrbench.tasks.folder import loader
-from fdrbench.tasks.own_data import OwnDataTask, sample_of
 from fdrbench.types import FAKE, Reference, Sample
 
 DOWNLOAD_HINT = "pass --data-dir, a folder with real/ and fake/ (or 0_real/ and 1_fake/) image folders, or one such pair per generator"

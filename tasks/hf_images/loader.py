@@ -25,7 +25,7 @@ from typing import Any
 
 from fdrbench.errors import DataError, FdrbenchError, SplitNotFound
 from fdrbench.pathsafe import check_name, inside
-from fdrbench.tasks.parquet import (
+from fdrbench.tasks.common.parquet import (
     DATA_EXTRA_HINT,
     ParquetCell,
     ParquetImage,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, image_bytes, write_parquet
-from fdrbench.tasks.own_data import CLASS_WORDS
+from fdrbench.tasks.common.miniature import COLOURS, image_bytes, write_parquet
+from fdrbench.tasks.common.own_data import CLASS_WORDS
 
 #: (label as the class name, generator, source)
 ROWS = [("real", None, "flickr"), ("fake", "SDXL", "web"), ("fake", "Midjourney v6", "web"), ("real", None, "camera")]

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.tasks.common.masks import BinaryMask
+from fdrbench.tasks.common.own_data import OwnDataTask, label_rule
 from fdrbench.tasks.hf_images.loader import open_source
-from fdrbench.tasks.masks import BinaryMask
-from fdrbench.tasks.own_data import OwnDataTask, label_rule
 from fdrbench.types import Reference, Sample
 
 DOWNLOAD_HINT = (

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import DataError, SplitNotFound
-from fdrbench.tasks.loading import expect
+from fdrbench.tasks.common.loading import expect
 
 SPECIAL = ("image", "label", "generator", "class", "mask", "reference")
 REQUIRED = ("image", "label")

@@ -6,8 +6,8 @@ import csv
 import io
 from pathlib import Path
 
+from fdrbench.tasks.common.miniature import COLOURS, gray_bytes, write_image, write_jsonl
 from fdrbench.tasks.folder.miniature import MASK_ROWS
-from fdrbench.tasks.miniature_files import COLOURS, gray_bytes, write_image, write_jsonl
 
 #: image, label (1 = fake), generator, class, mask, reference, and an extra column ``source``
 ROWS = [

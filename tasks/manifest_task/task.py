@@ -1,7 +1,7 @@
 """``--task manifest --data-dir D --task-arg file=labels.csv``: one's own images listed in a CSV or JSONL file.
 
 The label polarity is declared (``fake_is=1`` or ``fake_is=fake``, or ``label_map``) and never
-guessed; see :mod:`fdrbench.tasks.own_data`. Paths in the file are relative to the data folder and
+guessed; see :mod:`fdrbench.tasks.common.own_data`. Paths in the file are relative to the data folder and
 may not leave it. See :mod:`fdrbench.tasks.manifest_task.loader` for the columns.
 """
 
@@ -11,9 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError, FdrbenchError
-from fdrbench.tasks.loading import expect_str, record_image
+from fdrbench.tasks.common.loading import expect_str, record_image
+from fdrbench.tasks.common.own_data import OwnDataTask, label_rule, sample_of
 from fdrbench.tasks.manifest_task import loader
-from fdrbench.tasks.own_data import OwnDataTask, label_rule, sample_of
 from fdrbench.types import Reference, Sample
 
 DOWNLOAD_HINT = "pass --data-dir (the folder the image paths are relative to) and --task-arg file=<labels.csv or .jsonl>"

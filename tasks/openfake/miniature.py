@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, image_bytes, write_parquet
+from fdrbench.tasks.common.miniature import COLOURS, image_bytes, write_parquet
 
 #: label, model, type, release_date
 ROWS = [

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fdrbench.errors import DataError
-from fdrbench.tasks.loading import SplitNotFound, relative_to
-from fdrbench.tasks.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
+from fdrbench.tasks.common.loading import SplitNotFound, relative_to
+from fdrbench.tasks.common.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
 from fdrbench.types import FAKE, REAL, Sample
 
 HUB_REPO = "ComplexDataLab/OpenFake"

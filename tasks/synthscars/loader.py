@@ -28,8 +28,8 @@ from typing import Any
 
 from fdrbench.errors import FdrbenchError, SplitNotFound
 from fdrbench.pathsafe import check_name, inside
-from fdrbench.tasks.loading import expect, expect_str, first_existing, read_json
-from fdrbench.tasks.parquet import DATA_EXTRA_HINT
+from fdrbench.tasks.common.loading import expect, expect_str, first_existing, read_json
+from fdrbench.tasks.common.parquet import DATA_EXTRA_HINT
 
 ANNOTATION_DIRS = ("annotations", "annoations")
 KNOWN_IMAGE_KEYS = ("img_file_name", "caption", "refs")

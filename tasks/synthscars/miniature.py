@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fdrbench.tasks.miniature_files import COLOURS, write_image, write_json
+from fdrbench.tasks.common.miniature import COLOURS, write_image, write_json
 
 SQUARE = [2, 2, 6, 2, 6, 6, 2, 6]  # covers pixels 2..5 x 2..5 when rasterised: 16 pixels
 CAPTION = (

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from fdrbench.protocols import Protocol
-from fdrbench.tasks.loading import DatasetTask, as_choice, expect, expect_str, relative_to
+from fdrbench.tasks.common.loading import DatasetTask, as_choice, expect, expect_str, relative_to
 from fdrbench.tasks.synthscars import loader
 from fdrbench.types import FAKE, Reference, Sample
 

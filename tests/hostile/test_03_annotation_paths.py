@@ -14,10 +14,13 @@ import pytest
 
 from fdrbench.errors import DataError
 from fdrbench.pathsafe import check_name, join_names, safe_join
-from fdrbench.tasks.prepare_ddvqa import prepare_ddvqa
+from fdrbench.tasks.common.miniature import write_image
+from fdrbench.tasks.ddvqa.miniature import build as build_ddvqa
+from fdrbench.tasks.ddvqa.prepare import prepare_ddvqa
+from fdrbench.tasks.mmfr.miniature import build as build_mmfr
 from fdrbench.tasks.sidset import SIDSet
+from fdrbench.tasks.sidset.miniature import build_folders as build_sidset_folders
 
-from ..helpers.benchmarks import build_ddvqa, build_mmfr, build_sidset_folders, write_image
 from .kit import HASH, invoke, one_line_error, snapshot
 
 DEEPFAKES = ("DQ_FF++", "test_set", "Deepfakes", "Deepfakes.json")

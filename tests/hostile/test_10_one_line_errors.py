@@ -15,9 +15,10 @@ import zlib
 import pytest
 
 from fdrbench.store import PredictionWriter
+from fdrbench.tasks.ddvqa.miniature import build as build_ddvqa
 from fdrbench.tasks.demo import DemoTask
+from fdrbench.tasks.mmfr.miniature import build as build_mmfr
 
-from ..helpers.benchmarks import build_ddvqa, build_mmfr
 from .kit import HASH, demo_run, edit_json, invoke, one_line_error, read_lines, run_demo, snapshot
 
 
