@@ -146,7 +146,7 @@ def test_the_released_after_option_is_checked_on_every_task():
 
 
 def test_shipped_table_covers_the_benchmarks_names():
-    from fdrbench.tasks.mmfr import MMFR_SETS
+    from fdrbench.tasks.mmfr.loader import MMFR_SETS
 
     mmfr = table_for("mmfr_eval")
     assert all(mmfr.lookup(name) is not None for name in MMFR_SETS)

@@ -13,15 +13,14 @@ lower-cased; ``n/a`` and empty values are none). fdrbench's split is ``test``.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 from fdrbench.errors import DataError
 from fdrbench.protocols import Protocol
-from fdrbench.record import Truth
+from fdrbench.tasks.commfor.paper import commfor_paper
 from fdrbench.tasks.common.loading import SplitNotFound, relative_to
 from fdrbench.tasks.common.parquet import ParquetCell, ParquetImage, ParquetSourceTask, iter_rows, label_names, require_columns
-from fdrbench.types import FAKE, REAL, Prediction, Sample
+from fdrbench.types import FAKE, REAL, Sample
 
 HUB_REPO = "OwensLab/CommunityForensics-Eval"
 FILE_SPLIT = "CompEval"
@@ -32,19 +31,6 @@ DOWNLOAD_HINT = (
     f"download HF {HUB_REPO} (`huggingface-cli download {HUB_REPO} --repo-type dataset --include 'data/CompEval-*' "
     "--local-dir <folder>`, about 206 GB) and pass --data-dir <folder>, or use --task-arg hub=true with network"
 )
-PAPER_DESCRIPTION = (
-    "Community Forensics' evaluation: accuracy with p_fake thresholded at 0.5 (its sigmoid output, "
-    "BinaryAccuracy) where the detector gives p_fake, else the detector's verdict, and average precision of p_fake."
-)
-
-
-def threshold_half(pred: Prediction, truth: Truth) -> Prediction:
-    if pred.p_fake is None or pred.error is not None:
-        return pred
-    return replace(pred, label=FAKE if pred.p_fake >= 0.5 else REAL, cls=None, parse_ok=True)
-
-
-threshold_half.__qualname__ = "p_fake_at_0.5"
 
 
 def label_of(value: object, names: list[str] | None, path: Path, record: str) -> int:
@@ -68,13 +54,7 @@ class CommForEval(ParquetSourceTask):
 
     def protocols(self) -> dict[str, Protocol]:
         """``strict``, and ``paper``: accuracy at p_fake 0.5 and average precision, as the authors' evaluation computes."""
-        paper = Protocol(
-            "paper",
-            PAPER_DESCRIPTION,
-            metrics=("accuracy", "ap", "real_accuracy", "fake_accuracy", "failure_rate"),
-            reparse=threshold_half,
-        )
-        return {**super().protocols(), "paper": paper}
+        return {**super().protocols(), "paper": commfor_paper()}
 
     def samples(self, data_dir: Path, split: str) -> Iterator[Sample]:
         root, files = self.parquet_source(data_dir, FILE_SPLIT)

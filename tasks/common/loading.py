@@ -79,12 +79,6 @@ class LoadContext:
     skip_missing: bool = False
     report: LoadReport = field(default_factory=LoadReport)
 
-    def generator_table(self) -> GeneratorTable | None:
-        """The shipped generator table's names for this task (``tasks/common/generators.json``), if it covers it."""
-        from fdrbench.tasks.common.generators import table_for
-
-        return table_for(self.name)
-
     def image_present(self, path: Path, record: object, source: object = None) -> bool:
         """True if the image file exists; otherwise a DataError, or a counted skip with ``skip_missing``."""
         if path.is_file():
@@ -134,6 +128,12 @@ class DatasetTask(Task):
 
     def load_report(self) -> dict:
         return self.report.to_dict()
+
+    def generator_table(self) -> GeneratorTable | None:
+        """The shipped generator table's names for this task (``tasks/common/generators.json``), if it covers it."""
+        from fdrbench.tasks.common.generators import table_for
+
+        return table_for(self.name)
 
 
 class _NotJSON(ValueError):

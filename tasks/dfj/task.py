@@ -86,7 +86,7 @@ class DfjDetect(DatasetTask):
         if not has_edits:
             self.report.add("edits_not_told_apart", "the labels are real/fake only: the class group cannot split text-to-image from edits")
         for entry in found:
-            if not self.image_present(entry.image, entry.record, folder / "data.jsonl"):
+            if not self.context.image_present(entry.image, entry.record, folder / "data.jsonl"):
                 continue
             yield self.sample(entry, folder, data_dir, loader.class_of(entry.word, has_edits))
 

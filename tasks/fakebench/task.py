@@ -45,7 +45,7 @@ class FakeBench(DatasetTask):
             expect(image_id not in seen, f"image {image_id!r} is listed twice", path, record)
             seen.add(image_id)
             image = folders.path(label, image_id, path, record)
-            if not self.image_present(image, record, path):
+            if not self.context.image_present(image, record, path):
                 continue
             if label == FAKE:
                 generator = loader.generator_of(image_id)
@@ -91,7 +91,7 @@ class FakeBenchFakeClue(DatasetTask):
             clues = item.get("telltale_clues")
             expect(clues is None or isinstance(clues, str), "'telltale_clues' must be a string", path, record)
             image = folders.path(FAKE, image_id, path, record)
-            if not self.image_present(image, record, path):
+            if not self.context.image_present(image, record, path):
                 continue
             if not (clues or "").strip():
                 self.report.add("fakes_without_released_references", image_id)

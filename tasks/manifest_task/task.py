@@ -71,7 +71,7 @@ class ManifestTask(OwnDataTask):
                 raise DataError("expected a 'label'", path=path, record=record)
             label, cls = rule(row["label"], path, record)
             cls = self.class_of(row.get("class"), cls, path, record)
-            if not self.image_present(image, record, path):
+            if not self.context.image_present(image, record, path):
                 continue
             seen[relative] = seen.get(relative, 0) + 1
             sample_id = relative if seen[relative] == 1 else f"{relative}#{seen[relative]}"

@@ -95,7 +95,7 @@ class SynthScars(DatasetTask):
                     }
                 )
             image = loader.image_path(base, split, name, path, record)
-            if not self.image_present(image, record, path):
+            if not self.context.image_present(image, record, path):
                 continue
             seen[name] = seen.get(name, 0) + 1
             if seen[name] > 1:
