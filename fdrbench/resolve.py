@@ -132,9 +132,11 @@ def model_label(config: RunConfig, detector: Detector) -> str:
 def plan(config: RunConfig) -> RunPlan:
     """Make the task and detector, load the samples and decide the run folder."""
     from fdrbench import perturb
+    from fdrbench.stages.score import task_groups
 
     pert = perturb.parse(config.perturb) if config.perturb else None  # a bad spec stops here, before any work
     task = make_task(config.task, config.task_args)
+    task_groups(task)  # a released_after cutoff on a task without generator metadata fails before any work
     detector = make_detector(config.model, config.model_args)
     split = config.split or task.default_split
     data_dir = Path(config.data_dir) if config.data_dir else None

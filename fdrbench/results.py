@@ -27,6 +27,7 @@ import msgspec
 
 from fdrbench.contract import Contract, Entry, ScoreInfo, entry_problems
 from fdrbench.errors import ResultsError
+from fdrbench.generators import GeneratorsUsed
 from fdrbench.record import Record, Truth
 from fdrbench.robustness_schema import (
     ROBUSTNESS_DIR,
@@ -219,12 +220,16 @@ class Scores(Contract, kw_only=True):
     settings: ScoreInfo
     headline_metrics: list[str] = msgspec.field(default_factory=list)
     protocols: dict[str, Block]
+    #: the generator metadata the derived groups were computed with (tasks with a generator table)
+    generators: GeneratorsUsed | None = None
 
     def problems(self) -> list[str]:
         from fdrbench.errors import RegistryError
         from fdrbench.metrics.registry import get_metric
 
         out = []
+        if self.generators is not None:
+            out.extend(f"generators.known.{name}: {p}" for name, g in self.generators.known.items() for p in g.problems())
         if not self.protocols:
             out.append("'protocols' is empty")
         for name, block in self.protocols.items():

@@ -78,7 +78,8 @@ def summarise(results_root: Path, run_dir: Path) -> dict:
         "adapter": manifest.adapter.target or manifest.adapter.name,
         "fdrbench_version": manifest.fdrbench.version,
         "commit": manifest.fdrbench.commit,
-        "group_keys": list(info.group_keys),
+        # the task's own keys, then those its scores gained from generator metadata (generator_family, ...)
+        "group_keys": list(dict.fromkeys([*info.group_keys, *(k for b in scores.protocols.values() for k in b.groups)])),
         "headline_metrics": list(scores.headline_metrics),
         "ci_level": scores.settings.ci_level,
         "n_boot": scores.settings.n_boot,
