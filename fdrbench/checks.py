@@ -1,6 +1,8 @@
-"""The outcome of checking a run folder: problems per check (capped), passes, skips and notes; JSON diffs.
+"""The outcome of checking a run folder or a robustness file: problems per check (capped), passes, skips and
+notes; JSON diffs; the printed outcome.
 
-:mod:`fdrbench.validate` runs the checks; this module is what they report into.
+:mod:`fdrbench.validate` and :mod:`fdrbench.validate_robustness` run the checks; this module is what they
+report into.
 """
 
 from __future__ import annotations
@@ -77,24 +79,25 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def diff_json(stored: object, fresh: object, path: str = "") -> list[str]:
-    """Paths where two JSON values differ (floats compared with a relative tolerance of 1e-6)."""
+def diff_json(stored: object, fresh: object, path: str = "", file: str = "scores.json", maker: str = "scoring") -> list[str]:
+    """Paths where two JSON values differ (floats compared with a relative tolerance of 1e-6);
+    ``file`` and ``maker`` name the stored file and what recomputed it, in the messages."""
     here = path or "<root>"
     if isinstance(stored, dict) and isinstance(fresh, dict):
         out = []
         for key in sorted(set(stored) | set(fresh), key=str):
             sub = f"{path}.{key}" if path else str(key)
             if key not in fresh:
-                out.append(f"{sub}: in scores.json but not produced by scoring")
+                out.append(f"{sub}: in {file} but not produced by {maker}")
             elif key not in stored:
-                out.append(f"{sub}: missing from scores.json")
+                out.append(f"{sub}: missing from {file}")
             else:
-                out.extend(diff_json(stored[key], fresh[key], sub))
+                out.extend(diff_json(stored[key], fresh[key], sub, file, maker))
         return out
     if isinstance(stored, list) and isinstance(fresh, list):
         if len(stored) != len(fresh):
             return [f"{here}: stored {json.dumps(stored)[:60]}, recomputed {json.dumps(fresh)[:60]}"]
-        return [d for i, (a, b) in enumerate(zip(stored, fresh, strict=True)) for d in diff_json(a, b, f"{path}[{i}]")]
+        return [d for i, (a, b) in enumerate(zip(stored, fresh, strict=True)) for d in diff_json(a, b, f"{path}[{i}]", file, maker)]
     if _is_number(stored) and _is_number(fresh):
         if abs(float(stored) - float(fresh)) <= _REL_TOL * max(1.0, abs(float(fresh))):
             return []
@@ -102,3 +105,27 @@ def diff_json(stored: object, fresh: object, path: str = "") -> list[str]:
     if stored != fresh or type(stored) is not type(fresh):
         return [f"{here}: stored {json.dumps(stored)[:60]}, recomputed {json.dumps(fresh)[:60]}"]
     return []
+
+
+def print_reports(reports: list[Report], root_problems: list[str], echo=print) -> bool:
+    """Human-readable outcome; returns True when everything passed."""
+    for report in reports:
+        echo(f"{'OK  ' if report.ok else 'FAIL'} {report.run_dir}")
+        for name in report.passed:
+            echo(f"  ok      {name}")
+        for name, why in report.skipped.items():
+            echo(f"  skipped {name}: {why}")
+        for reason in report.reasons():
+            echo(f"  error   {reason}")
+        for note in report.notes:
+            echo(f"  note    {note}")
+    for problem in root_problems:
+        echo(f"FAIL index: {problem}")
+    ok = all(r.ok for r in reports) and not root_problems
+    files = [r for r in reports if r.run_dir.suffix == ".json"]  # robustness files; the rest are run folders
+    runs = [r for r in reports if r not in files]
+    if len(reports) > 1:
+        echo(f"{sum(r.ok for r in runs)} of {len(runs)} runs valid")
+    if files:
+        echo(f"{sum(r.ok for r in files)} of {len(files)} robustness files valid")
+    return ok

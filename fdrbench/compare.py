@@ -4,8 +4,10 @@ Every run after the first is compared with the first (the baseline). Samples are
 under a protocol that excludes failures, a metric compares only the samples both runs keep
 (``failure_rate`` compares all shared samples). Each metric gets the difference B - A with a
 paired, label-stratified bootstrap interval and p-value; accuracy also gets McNemar's test.
-The comparison warns, without refusing, when the runs' task fingerprints, task versions or
-recorded protocol settings differ, because then the numbers may not mean the same thing.
+The comparison warns, without refusing, when the runs' task fingerprints, task versions,
+perturbations or recorded protocol settings differ, because then the numbers may not mean the
+same thing. Runs of one sweep (``fdrbench robustness``) differ in perturbation only: their clean
+fingerprints agree, so only the perturbation is named.
 """
 
 from __future__ import annotations
@@ -44,15 +46,34 @@ def load_run(run_dir: Path) -> LoadedRun:
     return LoadedRun(run, manifest, run.scores(strict=False), list(records.values()))
 
 
+def perturbation_text(manifest: Manifest) -> str:
+    """A run's perturbation as shown: ``none (clean images)``, or the spec with its preset member name."""
+    info = manifest.perturbation
+    if info is None:
+        return "none (clean images)"
+    return f"{info.spec!r}" + (f" ({info.name})" if info.name else "")
+
+
+def clean_fingerprint(manifest: Manifest) -> str:
+    """The fingerprint of the samples before any perturbation."""
+    return manifest.perturbation.clean_fingerprint if manifest.perturbation else manifest.data_fingerprint
+
+
 def _warnings(runs: list[LoadedRun], protocol: str, current: dict) -> list[str]:
     out = []
     base = runs[0]
     for run in runs[1:]:
-        for key, what in (("task", "tasks"), ("data_fingerprint", "task fingerprints")):
-            if getattr(run.manifest, key) != getattr(base.manifest, key):
-                out.append(
-                    f"{what} differ: {base.label} has {getattr(base.manifest, key)!r}, {run.label} has {getattr(run.manifest, key)!r}"
-                )
+        if run.manifest.task != base.manifest.task:
+            out.append(f"tasks differ: {base.label} has {base.manifest.task!r}, {run.label} has {run.manifest.task!r}")
+        fingerprints = [clean_fingerprint(r.manifest) for r in (base, run)]
+        if fingerprints[0] != fingerprints[1]:
+            out.append(f"task fingerprints differ: {base.label} has {fingerprints[0]!r}, {run.label} has {fingerprints[1]!r}")
+        hashes = [r.manifest.perturbation.hash if r.manifest.perturbation else None for r in (base, run)]
+        if hashes[0] != hashes[1]:
+            out.append(
+                f"perturbations differ: {base.label} has {perturbation_text(base.manifest)}, {run.label} has "
+                f"{perturbation_text(run.manifest)} - the difference measures the perturbation's effect"
+            )
         versions = [r.manifest.task_info.version for r in (base, run)]
         if versions[0] != versions[1]:
             out.append(f"task versions differ: {base.label} v{versions[0]}, {run.label} v{versions[1]}")
@@ -109,7 +130,15 @@ def compare_runs(
         "task": task.name,
         "protocol": protocol,
         "settings": {"n_boot": n_boot, "seed": seed, "ci_level": level, "ci_method": "paired percentile bootstrap, within true label"},
-        "runs": [{"label": r.label, "path": str(r.run.path), "n": len(r.records)} for r in runs],
+        "runs": [
+            {
+                "label": r.label,
+                "path": str(r.run.path),
+                "n": len(r.records),
+                "perturbation": r.manifest.perturbation.spec if r.manifest.perturbation else None,
+            }
+            for r in runs
+        ],
         "warnings": _warnings(runs, protocol, proto.settings()),
         "comparisons": comparisons,
     }

@@ -18,7 +18,7 @@ from fdrbench import __version__
 from fdrbench.errors import FdrbenchError
 from fdrbench.hashing import config_hash, sha256_text
 from fdrbench.redact import scrub_settings as scrub
-from fdrbench.results import SCHEMA_VERSION, AdapterInfo, CodeInfo, Manifest, RunSettings, TaskInfo
+from fdrbench.results import SCHEMA_VERSION, AdapterInfo, CodeInfo, Manifest, PerturbationInfo, RunSettings, TaskInfo
 
 LIBRARIES = (
     "fdrbench",
@@ -121,11 +121,13 @@ def new_manifest(
     config: dict,
     data_dir: Path | None,
     settings: dict,
+    perturbation: dict | None = None,
 ) -> Manifest:
     """The manifest of a new run (status ``running``): task, data, adapter, settings, code, environment.
 
     ``adapter`` is (name given, import target, scrubbed ``--model-arg`` values); ``settings``
-    the run's seed, batch size, device, world size, failure budget, bootstrap size and protocols.
+    the run's seed, batch size, device, world size, failure budget, bootstrap size and protocols;
+    ``perturbation`` a perturbed run's section (:func:`fdrbench.resolve.perturbed`).
     """
     created = now_iso()
     describe, prompt, prompt_sha = adapter_account(detector, task)
@@ -157,4 +159,5 @@ def new_manifest(
         environment=environment_info(settings["device"]),
         prompt=prompt,
         prompt_sha256=prompt_sha,
+        perturbation=PerturbationInfo(**perturbation) if perturbation else None,
     )

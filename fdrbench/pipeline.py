@@ -12,7 +12,7 @@ from pathlib import Path
 
 from fdrbench.distributed import shutdown
 from fdrbench.errors import FdrbenchError, os_error_text
-from fdrbench.resolve import RunConfig, make_detector, make_task, plan
+from fdrbench.resolve import RunConfig, RunPlan, make_detector, make_task, plan
 from fdrbench.results import Manifest, RunDir, Scores
 from fdrbench.scoring import ScoreSettings
 from fdrbench.stages.infer import infer_missing, open_manifest
@@ -29,7 +29,13 @@ class RunResult:
 
 def run(config: RunConfig) -> RunResult:
     """Infer what is missing, then score; safe to interrupt and re-run."""
-    p = plan(config)
+    return run_plan(plan(config))
+
+
+def run_plan(p: RunPlan) -> RunResult:
+    """The stages after resolve, for a run already planned (``fdrbench robustness`` plans first to
+    leave finished conditions untouched)."""
+    config = p.config
     # the lock comes first: a second run on this folder stops here, before it reads what is finished
     writer = PredictionWriter(predictions_path(p.run_dir, p.info.rank, p.info.world_size))
     try:
@@ -49,4 +55,4 @@ def run(config: RunConfig) -> RunResult:
     return RunResult(p.run_dir, manifest, scores)
 
 
-__all__ = ["RunConfig", "RunResult", "make_detector", "make_task", "run", "score_run_dir"]
+__all__ = ["RunConfig", "RunResult", "make_detector", "make_task", "run", "run_plan", "score_run_dir"]

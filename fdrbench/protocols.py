@@ -78,14 +78,15 @@ class Aggregate:
     """A named summary over some groups of one key, e.g. a paper's mean over its generator sets.
 
     ``weighting`` is ``macro`` (plain mean of the member groups' metric values, as papers
-    compute their summary columns), ``size`` (each member weighted by its sample count) or
-    ``fakes`` (weighted by its number of fake samples). Empty ``members`` means every value of
-    ``key`` present in the run.
+    compute their summary columns), ``size`` (each member weighted by its sample count),
+    ``fakes`` (weighted by its number of fake samples) or ``pooled`` (every metric computed
+    afresh over the union of the members' samples: one slice of the data, with its own
+    bootstrap interval). Empty ``members`` means every value of ``key`` present in the run.
     """
 
     key: str
     members: tuple[str, ...]
-    weighting: Literal["macro", "size", "fakes"] = "macro"
+    weighting: Literal["macro", "size", "fakes", "pooled"] = "macro"
     description: str = ""
 
     def settings(self) -> dict:

@@ -1,4 +1,4 @@
-"""Terminal tables of a run's scores and provenance (``fdrbench run``, ``show``, ``demo``)."""
+"""Terminal tables of a run's scores and provenance (``fdrbench run``, ``show``, ``demo``) and of a sweep (``robustness``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from rich.text import Text
 
 from fdrbench.errors import RegistryError
 from fdrbench.metrics.registry import get_metric
-from fdrbench.results import Entry, Manifest, Scores
+from fdrbench.results import Entry, Manifest, Robustness, Scores
 
 WIDE = 200  # columns used when output is not a terminal (logs, CI), so tables do not wrap
 
@@ -88,6 +88,7 @@ def print_manifest(manifest: Manifest, console: Console | None = None) -> None:
         ("model", f"{manifest.model} ({manifest.adapter.target})"),
         ("run", f"{manifest.run_id} status={manifest.status} created={manifest.created}"),
         ("data fingerprint", manifest.data_fingerprint[:16]),
+        *([("perturbation", _perturbation_text(manifest))] if manifest.perturbation else []),
         ("prompt sha256", str(manifest.prompt_sha256)[:16]),
         ("device", f"{settings.device} x{settings.world_size} batch={settings.batch_size} seed={settings.seed}"),
         ("throughput", f"{timing.get('samples_per_s')} samples/s, inference {timing.get('infer_s')} s, scoring {timing.get('score_s')} s"),
@@ -101,3 +102,65 @@ def print_manifest(manifest: Manifest, console: Console | None = None) -> None:
     for key, value in rows:
         table.add_row(key, value)
     console.print(table)
+
+
+def _perturbation_text(manifest: Manifest) -> str:
+    info = manifest.perturbation
+    name = f" ({info.name})" if info.name else ""
+    return f"{info.spec}{name} seed={info.seed} clean data {info.clean_fingerprint[:16]}"
+
+
+def _change_cell(change, name: str) -> Text:
+    """A condition's value, and under it its difference to clean (bold and starred when significant)."""
+    text = metric_cell(Entry(change.value, None), name)
+    if change.diff is not None:
+        star = "*" if change.significant else ""
+        sign = get_metric(name).text(change.diff, signed=True) if _known(name) else f"{100 * change.diff:+.1f}"
+        text.append(f"\n{sign}{star}", style="bold" if change.significant else "dim")
+    return text
+
+
+def _known(name: str) -> bool:
+    try:
+        get_metric(name)
+    except RegistryError:
+        return False
+    return True
+
+
+def print_robustness(robustness: Robustness, console: Console | None = None) -> None:
+    """Per protocol: headline metrics per condition with the paired difference to clean, then stability."""
+    console = console or console_for_tables()
+    names = robustness.conditions()
+    level = int(round(100 * robustness.settings.ci_level))
+    for protocol, block in robustness.protocols.items():
+        table = Table(
+            title=f"{robustness.model} on {robustness.task} under {robustness.preset} - protocol '{protocol}' "
+            f"(values in %; second line: condition - clean, * significant at {100 - level}%)",
+            title_justify="left",
+            header_style="bold",
+        )
+        for column in ("metric", "clean", *names):
+            table.add_column(column, justify="left" if column == "metric" else "right", no_wrap=True)
+        for metric, entry in block.metrics.items():
+            table.add_row(metric, metric_cell(entry.clean, metric), *(_change_cell(entry.conditions[n], metric) for n in names))
+        console.print(table)
+        steady = Table(title=f"stability against the clean run - protocol '{protocol}'", title_justify="left", header_style="bold")
+        for column in ("condition", "verdicts", "flipped", "to real / to fake", "lost", "flip rate", "ROUGE-L vs clean", "CSS vs clean"):
+            steady.add_column(column, justify="left" if column == "condition" else "right", no_wrap=True)
+        for name in names:
+            st = block.stability[name]
+            steady.add_row(
+                name,
+                str(st.n),
+                str(st.n_flipped),
+                f"{st.to_real} / {st.to_fake}",
+                str(st.n_lost),
+                metric_cell(st.flip_rate),
+                metric_cell(st.rouge_l, "rouge_l"),
+                metric_cell(st.css, "css"),
+            )
+        console.print(steady)
+        reasons = sorted({reason for st in block.stability.values() for reason in st.unavailable.values()})
+        for reason in reasons:
+            console.print(f"  explanation stability not computed: {reason}", style="dim")

@@ -3,6 +3,13 @@
 Names are looked up in the registry (``module:Class`` and ``file.py:Class`` targets are allowed
 here, because the user typed them); the run id is derived from everything that determines the
 predictions, so re-running the same command finds the same folder and resumes it.
+
+With ``--perturb`` the samples are wrapped lazily (:mod:`fdrbench.perturb`): the detector sees the
+perturbed image, the stored truths carry the mask and regions moved with it. Such a run's data
+fingerprint is :func:`~fdrbench.perturb.perturbed_fingerprint` of the clean samples' fingerprint,
+so it is never ranked with clean runs or other perturbations; the clean fingerprint and the
+fingerprint of the perturbed truths are kept in its manifest for ``fdrbench validate``. Its run
+id is the clean run's with the perturbation appended, so the conditions of a sweep sit side by side.
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from fdrbench.kvargs import construct
 from fdrbench.paths import writable_folder
 from fdrbench.redact import scrub_settings as scrub
 from fdrbench.registry import ADAPTERS, TASKS
+from fdrbench.results import ROBUSTNESS_DIR
 from fdrbench.types import Sample
 
 DEFAULT_MAX_FAILURES = "10%"
@@ -50,6 +58,8 @@ class RunConfig:
     retry_failed: bool = False
     #: a blind run: the detector sees no truth and a submission is written instead of scores
     predict_only: bool = False
+    #: a perturbation spec or preset member (``jpeg:q=70``, ``fakevlm_t7/jpeg70``), None for clean images
+    perturb: str | None = None
 
 
 @dataclass
@@ -68,6 +78,8 @@ class RunPlan:
     run_dir: Path
     device: str
     info: DistInfo
+    #: the manifest's ``perturbation`` section (:class:`fdrbench.results.PerturbationInfo`), None when clean
+    perturbation: dict[str, Any] | None = None
 
 
 def make_task(name: str, options: dict[str, Any] | None = None) -> Task:
@@ -140,7 +152,12 @@ def blind_samples(task: Task, samples: list[Sample], config: RunConfig) -> tuple
 
 def plan(config: RunConfig) -> RunPlan:
     """Make the task and detector, load the samples and decide the run folder."""
+    from fdrbench import perturb
+    from fdrbench.stages.score import task_groups
+
+    pert = perturb.parse(config.perturb) if config.perturb else None  # a bad spec stops here, before any work
     task = make_task(config.task, config.task_args)
+    task_groups(task)  # a released_after cutoff on a task without generator metadata fails before any work
     detector = make_detector(config.model, config.model_args)
     split = config.split or task.default_split
     data_dir = Path(config.data_dir) if config.data_dir else None
@@ -165,7 +182,34 @@ def plan(config: RunConfig) -> RunPlan:
     label = model_label(config, detector)
     limit_tag = "all" if config.limit is None else f"n{config.limit}"
     run_id = config.run_id or f"{split}-{limit_tag}-s{config.seed}-{config_hash(settings)[:8]}"
+    section = None
+    if pert is not None:
+        samples, section = perturbed(samples, pert, config.seed, fingerprint)
+        fingerprint = section["data_fingerprint"]
+        settings["data_fingerprint"] = fingerprint
+        settings["perturbation"] = {"spec": pert.canonical, "hash": pert.hash, "seed": section["info"]["seed"]}
+        run_id = config.run_id or f"{run_id}__{perturb.run_id_part(pert)}"
+    if safe_name(run_id) == ROBUSTNESS_DIR:
+        raise FdrbenchError(f"--run-id {ROBUSTNESS_DIR!r} is reserved for the folder of robustness sweeps; choose another")
     run_dir = writable_folder(Path(config.out), "--out") / safe_name(task.name) / label / safe_name(run_id)
     info = dist_info()
     device = resolve_device(config.device, info) if detector.uses_device else "cpu"
-    return RunPlan(config, task, detector, samples, split, fingerprint, settings, label, run_id, run_dir, device, info)
+    return RunPlan(
+        config, task, detector, samples, split, fingerprint, settings, label, run_id, run_dir, device, info, section and section["info"]
+    )
+
+
+def perturbed(samples: list[Sample], pert: Any, seed: int, clean_fingerprint: str) -> tuple[list[Sample], dict[str, Any]]:
+    """The samples seen through ``pert`` (lazily: nothing is decoded here), the run's data
+    fingerprint and its manifest section.
+
+    The truths' fingerprint differs from the clean one only when a geometric step moves annotated
+    regions; computing it reads those samples' image headers, so a broken image stops the run here
+    with its name rather than halfway through.
+    """
+    from fdrbench import perturb
+
+    wrapped = list(perturb.perturb_samples(samples, pert, seed))
+    truths = fingerprint_samples(wrapped) if pert.geometric else clean_fingerprint
+    info = {**perturb.describe(pert, seed), "clean_fingerprint": clean_fingerprint, "truths_fingerprint": truths}
+    return wrapped, {"data_fingerprint": perturb.perturbed_fingerprint(clean_fingerprint, pert, seed), "info": info}

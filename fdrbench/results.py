@@ -10,7 +10,10 @@ contract's own rules (values in [0, 1], intervals ordered, masks that decode) an
 :class:`~fdrbench.errors.ResultsError` naming the file, the line where there is one, and the
 field. :class:`RunDir` reads and writes a run folder; :meth:`RunDir.task` re-creates the run's
 task from its registered name only; :func:`find_runs` lists the runs under a results root.
-Every reader and writer of run folders goes through these types.
+A perturbed run's manifest carries :class:`PerturbationInfo`. ``robustness.json``, a sweep of one
+detector over a preset's conditions, is :class:`Robustness` (defined in
+:mod:`fdrbench.robustness_schema`, imported from here); :func:`find_robustness` lists those files.
+Every reader and writer of results goes through these types.
 """
 
 from __future__ import annotations
@@ -22,50 +25,25 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from fdrbench.contract import Contract, Entry, ScoreInfo, entry_problems
 from fdrbench.errors import ResultsError
-from fdrbench.record import Record, Truth, _raw, validation_message
+from fdrbench.generators import GeneratorsUsed
+from fdrbench.record import Record, Truth
+from fdrbench.robustness_schema import (
+    ROBUSTNESS_DIR,
+    Change,
+    ConditionRun,
+    MetricRobustness,
+    ProtocolRobustness,
+    Robustness,
+    Stability,
+)
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, iter_lines, load_records, prediction_files, write_json_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
     from fdrbench.api.task import Task
 
 SCHEMA_VERSION = 1
-
-
-class _Contract(msgspec.Struct, omit_defaults=True, kw_only=True):
-    """Shared reading and writing of the run files."""
-
-    @classmethod
-    def from_json(cls, data: bytes | str | dict, strict: bool = True, where: str = ""):
-        where = where or cls.FILE
-        try:
-            obj = msgspec.convert(data, cls) if isinstance(data, dict) else msgspec.json.decode(data, type=cls)
-        except msgspec.ValidationError as exc:
-            raw = data if isinstance(data, dict) else _raw(data)
-            raise ResultsError(f"{where}: {validation_message(exc, raw, cls)}") from exc
-        except msgspec.DecodeError as exc:
-            raise ResultsError(f"{where}: not readable JSON ({exc})") from exc
-        if strict:
-            found = obj.problems()
-            if found:
-                raise ResultsError(f"{where}: {found[0]}" + (f" (and {len(found) - 1} more problems)" if len(found) > 1 else ""))
-        return obj
-
-    @classmethod
-    def read(cls, path: Path, strict: bool = True):
-        try:
-            data = Path(path).read_bytes()
-        except FileNotFoundError as exc:
-            raise ResultsError(f"{path}: {cls.WHAT} not found") from exc
-        except OSError as exc:
-            raise ResultsError(f"{path}: {cls.WHAT} cannot be read ({exc})") from exc
-        return cls.from_json(data, strict=strict, where=str(path))
-
-    def to_json(self) -> dict[str, Any]:
-        return msgspec.to_builtins(self)
-
-    def problems(self) -> list[str]:
-        return []
 
 
 # --------------------------------------------------------------------------- manifest.json
@@ -144,7 +122,23 @@ class SubmissionInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     manifest_sha256: str | None = None
 
 
-class Manifest(_Contract, kw_only=True):
+class PerturbationInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A perturbed run's ``perturbation``: what was applied (``fdrbench.perturb.describe``) and the
+    two fingerprints its data fingerprint is checked through: the clean samples' and the stored truths'
+    (they differ only where a geometric perturbation moved annotated regions)."""
+
+    spec: str
+    hash: str
+    name: str | None = None
+    seed: int | None = None
+    random: bool = False
+    geometric: bool = False
+    libraries: dict[str, str] = msgspec.field(default_factory=dict)
+    clean_fingerprint: str
+    truths_fingerprint: str
+
+
+class Manifest(Contract, kw_only=True):
     """``manifest.json``: what ran, on what data, with which code, settings and libraries."""
 
     FILE = MANIFEST
@@ -173,6 +167,7 @@ class Manifest(_Contract, kw_only=True):
     abort_reason: str | None = None
     judge: JudgeInfo | None = None
     submission: SubmissionInfo | None = None
+    perturbation: PerturbationInfo | None = None
 
     def problems(self) -> list[str]:
         out = []
@@ -190,11 +185,6 @@ class Manifest(_Contract, kw_only=True):
 
 
 # --------------------------------------------------------------------------- scores.json
-
-
-class Entry(msgspec.Struct):
-    value: float | None
-    ci: list[float] | None
 
 
 class ProtocolInfo(msgspec.Struct, omit_defaults=True):
@@ -232,14 +222,7 @@ class Block(msgspec.Struct, kw_only=True):
             yield from ((f"aggregates.{name}", m, e) for m, e in metrics.items())
 
 
-class ScoreInfo(msgspec.Struct):
-    n_boot: int
-    ci_level: float
-    seed: int
-    ci_method: str = ""
-
-
-class Scores(_Contract, kw_only=True):
+class Scores(Contract, kw_only=True):
     """``scores.json``: every protocol's values with their intervals, per group and aggregate."""
 
     FILE = SCORES
@@ -255,12 +238,16 @@ class Scores(_Contract, kw_only=True):
     settings: ScoreInfo
     headline_metrics: list[str] = msgspec.field(default_factory=list)
     protocols: dict[str, Block]
+    #: the generator metadata the derived groups were computed with (tasks with a generator table)
+    generators: GeneratorsUsed | None = None
 
     def problems(self) -> list[str]:
         from fdrbench.errors import RegistryError
         from fdrbench.metrics.registry import get_metric
 
         out = []
+        if self.generators is not None:
+            out.extend(f"generators.known.{name}: {p}" for name, g in self.generators.known.items() for p in g.problems())
         if not self.protocols:
             out.append("'protocols' is empty")
         for name, block in self.protocols.items():
@@ -272,19 +259,8 @@ class Scores(_Contract, kw_only=True):
                     bounded = get_metric(metric).bounded
                 except RegistryError:
                     bounded = True
-                out.extend(_entry_problems(entry, f"{where}.{scope}.{metric}", bounded))
+                out.extend(entry_problems(entry, f"{where}.{scope}.{metric}", bounded))
         return out
-
-
-def _entry_problems(entry: Entry, where: str, bounded: bool) -> list[str]:
-    out = []
-    value, ci = entry.value, entry.ci
-    top = "[0, 1]" if bounded else "[0, inf)"
-    if value is not None and (value != value or value < 0 or (bounded and value > 1)):
-        out.append(f"{where}.value {value} is outside {top} (values are fractions, never percentages)")
-    if ci is not None and (len(ci) != 2 or ci[0] > ci[1] or ci[0] < 0 or (bounded and ci[1] > 1)):
-        out.append(f"{where}.ci {ci} is not an interval inside {top}")
-    return out
 
 
 # --------------------------------------------------------------------------- the run folder
@@ -363,6 +339,12 @@ def find_runs(root: str | Path) -> list[RunDir]:
     return [RunDir(p) for p in found]
 
 
+def find_robustness(root: str | Path) -> list[Path]:
+    """``robustness.json`` files under a results root (``<task>/<model>/robustness/*.json``), sorted."""
+    found = Path(root).glob(f"*/*/{ROBUSTNESS_DIR}/*.json")
+    return sorted(p for p in found if not any(part.startswith(".") for part in p.parts[-4:]))
+
+
 def read_json_object(path: Path) -> dict:
     """A JSON object from a file, for code that must show a file that fails the contract."""
     try:
@@ -374,4 +356,23 @@ def read_json_object(path: Path) -> dict:
     return data
 
 
-__all__ = ["Manifest", "Record", "RunDir", "SCHEMA_VERSION", "Scores", "Truth", "find_runs"]
+__all__ = [
+    "ROBUSTNESS_DIR",
+    "Change",
+    "ConditionRun",
+    "Entry",
+    "Manifest",
+    "MetricRobustness",
+    "PerturbationInfo",
+    "ProtocolRobustness",
+    "Record",
+    "Robustness",
+    "RunDir",
+    "SCHEMA_VERSION",
+    "ScoreInfo",
+    "Scores",
+    "Stability",
+    "Truth",
+    "find_robustness",
+    "find_runs",
+]

@@ -60,7 +60,7 @@ def task_options(task: Task, options: Any, where: object = None) -> dict[str, An
         return {}
     if not isinstance(options, dict):
         raise _fail(where, f"task_info.options must be an object, got {type(options).__name__}")
-    declared = set(task.option_names())
+    declared = set(task.accepted_options())
     unknown = sorted(str(k) for k in options if k not in declared)
     if unknown:
         raise _fail(where, f"task {task.name!r} declares no option(s) {unknown}; it accepts {sorted(declared) or 'none'}")

@@ -8,7 +8,7 @@ how the run was batched, sharded or resumed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -25,8 +25,11 @@ from fdrbench.metrics.stats import (
     percentile_ci,
 )
 from fdrbench.protocols import Aggregate, Protocol
-from fdrbench.record import Record
+from fdrbench.record import Record, Truth
 from fdrbench.types import Prediction
+
+#: a function of a stored truth giving group values computed from it (``fdrbench.generators.GroupPlan.derive``)
+Derive = Callable[[Truth], Mapping[str, str]]
 
 CI_METHOD = "percentile bootstrap, resampled within each true label"
 
@@ -55,8 +58,11 @@ class ScoredFrame:
         return everything if metric.rows == "all" else everything[self.included]
 
 
-def build_frame(records: Iterable[Record], protocol: Protocol, group_keys: Sequence[str] = ()) -> ScoredFrame:
-    """Apply a protocol to prediction records (each with its ``truth``) and collect the arrays."""
+def build_frame(records: Iterable[Record], protocol: Protocol, group_keys: Sequence[str] = (), derive: Derive | None = None) -> ScoredFrame:
+    """Apply a protocol to prediction records (each with its ``truth``) and collect the arrays.
+
+    A group key is read from the truth's groups, or from ``derive(truth)`` for keys it computes.
+    """
     rows = sorted(records, key=lambda r: r.sample_id)
     ids, y, yhat, p, failed, cls_true, cls_pred = [], [], [], [], [], [], []
     groups: dict[str, list] = {key: [] for key in group_keys}
@@ -84,8 +90,9 @@ def build_frame(records: Iterable[Record], protocol: Protocol, group_keys: Seque
         cls_true.append(truth.cls)
         cls_pred.append(pred.cls)
         predictions.append(pred)
+        derived = derive(truth) if derive is not None else {}
         for key in group_keys:
-            groups[key].append(truth.group.get(key))
+            groups[key].append(derived[key] if key in derived else truth.group.get(key))
         kept.append(record)
     y_arr = np.asarray(y, dtype=np.int8)
     yhat_arr = np.asarray(yhat, dtype=np.int8)
@@ -178,8 +185,12 @@ def score_protocol(scored: ScoredFrame, protocol: Protocol, settings: ScoreSetti
         present = [m for m in members if (agg.key, m) in group_scopes]
         if not present:
             continue
-        scopes = [group_scopes[(agg.key, m)] for m in present]
         members_present[name] = present
+        if agg.weighting == "pooled":
+            rows = everything[np.isin(scored.groups[agg.key], np.asarray(present, dtype=object))]
+            aggregates[name] = _Scope(scored, rows, metrics, settings, f"{protocol.name}/{name}").block(settings.level)
+            continue
+        scopes = [group_scopes[(agg.key, m)] for m in present]
         weights = {"size": [s.n for s in scopes], "fakes": [s.n_fakes for s in scopes]}.get(agg.weighting)
         if weights is not None and sum(weights) == 0:
             continue
@@ -235,10 +246,12 @@ def score_records(
     group_keys: Sequence[str] = (),
     aggregates: Mapping[str, Aggregate] = {},
     extra_metrics: Sequence[str] = (),
+    derive: Derive | None = None,
 ) -> dict[str, dict]:
     """Score merged prediction records under the named protocols (all of ``protocols`` by default).
 
-    ``extra_metrics`` are added to every protocol's list (e.g. ``judge_score`` once a run has judgements).
+    ``extra_metrics`` are added to every protocol's list (e.g. ``judge_score`` once a run has judgements);
+    ``derive`` computes the group keys that are not stored in the truths (see :func:`build_frame`).
     """
     settings = settings or ScoreSettings()
     names = list(names) if names else list(protocols)
@@ -254,6 +267,6 @@ def score_records(
         added = tuple(m for m in extra_metrics if m not in protocol.metrics)
         if added:
             protocol = protocol.with_metrics((*protocol.metrics, *added))
-        scored = build_frame(records, protocol, group_keys)
+        scored = build_frame(records, protocol, group_keys, derive)
         out[name] = score_protocol(scored, protocol, settings, aggregates)
     return out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -95,6 +96,9 @@ class Truth(msgspec.Struct):
     image: str | None = None
     question: str | None = None
     mask: dict[str, Any] | None = None
+    #: what the sample's bytes are, where the annotations alone do not say it: a digest of the image
+    #: file (a folder of one's own images) or ``dataset@revision`` (a Hub dataset); part of the fingerprint
+    content: str | None = None
 
     @classmethod
     def of(cls, sample: Sample, include_mask: bool = True) -> Truth:
@@ -102,8 +106,9 @@ class Truth(msgspec.Struct):
         return sample.truth(include_mask=include_mask)
 
     def fingerprint_item(self, sample_id: str) -> list:
-        """What the data fingerprint hashes for this sample (annotations, not files or masks)."""
-        return [sample_id, self.label, self.cls, self.group, self.reference.to_dict(), self.question]
+        """What the data fingerprint hashes for this sample (annotations and, when recorded, the content identity)."""
+        item = [sample_id, self.label, self.cls, self.group, self.reference.to_dict(), self.question]
+        return item if self.content is None else [*item, self.content]
 
     def problems(self) -> list[str]:
         out = []
@@ -137,6 +142,8 @@ class Sample:
     mask: MaskSource | None = None
     question: str | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    #: the content identity stored in the truth (:attr:`Truth.content`), or a function computing it once
+    content: str | Callable[[], str] | None = None
     _image_cache: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -164,6 +171,12 @@ class Sample:
         """The mask and how it was decoded (rule, gray values seen), see :func:`load_mask_info`."""
         return load_mask_info(self.mask, sample_id=self.id)
 
+    def content_id(self) -> str | None:
+        """:attr:`content`, computed on first use and kept (a digest reads the whole file once)."""
+        if callable(self.content):
+            self.content = str(self.content())
+        return self.content
+
     def truth(self, include_mask: bool = True) -> Truth:
         """What scoring needs to know about this sample, stored beside its prediction (the mask
         run-length encoded). A sample seen through a transformation overrides it."""
@@ -185,6 +198,7 @@ class Sample:
             image=self.image_ref,
             question=self.question,
             mask=mask,
+            content=self.content_id(),
         )
 
 

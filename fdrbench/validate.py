@@ -9,9 +9,11 @@ the file, line and field, so a submitter can fix the run rather than guess:
 * ``scores``      - ``scores.json`` follows the contract and names the same run.
 * ``predictions`` - every line is one well-formed prediction with its sample's truth, and
                     there is one per sample of the task split.
-* ``fingerprint`` - the data fingerprint recomputed from the stored truths is the manifest's.
-* ``task``        - the run was made on the task's current version and data: its fingerprint
-                    matches the official one (see :mod:`fdrbench.fingerprints`).
+* ``fingerprint`` - the data fingerprint recomputed from the stored truths is the manifest's
+                    (for a perturbed run, through its clean and truths fingerprints:
+                    :mod:`fdrbench.perturbed_checks`).
+* ``task``        - the run was made on the task's current version and data: its (clean)
+                    fingerprint matches the official one (see :mod:`fdrbench.fingerprints`).
 * ``rescore``     - scoring the stored predictions again reproduces ``scores.json``. A metric a
                     protocol has gained since the run was scored is reported as "not yet
                     scored" (a note): the stored metrics are re-scored and must agree.
@@ -19,7 +21,8 @@ the file, line and field, so a submitter can fix the run rather than guess:
                     or secret, no per-rank or stray files: the folder is fit to commit.
 
 Types and the contract's own rules come from :mod:`fdrbench.results` (``from_json(strict=True)``);
-this module holds the checks across files and against the task.
+this module holds the checks across files and against the task. A results root's
+``robustness.json`` files are checked by :mod:`fdrbench.validate_robustness`.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from pathlib import Path
 from fdrbench.checks import Check, Report, diff_json
 from fdrbench.errors import FdrbenchError, ResultsError
 from fdrbench.record import Record
-from fdrbench.results import SCHEMA_VERSION, Manifest, RunDir, Scores, find_runs
+from fdrbench.results import SCHEMA_VERSION, Manifest, RunDir, Scores, find_robustness, find_runs
 from fdrbench.store import MANIFEST, PREDICTIONS, SCORES, prediction_files
 
 CHECKS = ("files", "manifest", "scores", "predictions", "fingerprint", "task", "rescore", "portable")
@@ -124,6 +127,13 @@ def check_manifest(run: RunDir, report: Report) -> Manifest | None:
         for key, value in expected.items():
             if manifest.config.get(key) != value:
                 check.fail(f"{where}: config.{key} is {manifest.config.get(key)!r} but the run says {value!r}")
+        if manifest.perturbation is not None:
+            from fdrbench.perturbed_checks import manifest_problems
+
+            for problem in manifest_problems(manifest):
+                check.fail(problem)
+        elif "perturbation" in manifest.config:
+            check.fail(f"{where}: config names a perturbation but the manifest has no 'perturbation' section")
         want = sha256_text(manifest.prompt) if manifest.prompt else None
         if manifest.prompt_sha256 != want:
             check.fail(f"{where}: 'prompt_sha256' does not match 'prompt'")
@@ -201,6 +211,12 @@ def check_fingerprint(records: dict[str, Record], manifest: Manifest, report: Re
     from fdrbench.fingerprints import fingerprint_truths
 
     with Check(report, "fingerprint") as check:
+        if manifest.perturbation is not None:
+            from fdrbench.perturbed_checks import fingerprint_problems
+
+            for problem in fingerprint_problems(records, manifest):
+                check.fail(problem)
+            return
         fresh = fingerprint_truths((sid, rec.truth) for sid, rec in records.items())
         if fresh != manifest.data_fingerprint:
             check.fail(
@@ -209,8 +225,12 @@ def check_fingerprint(records: dict[str, Record], manifest: Manifest, report: Re
             )
 
 
-def check_task(run: RunDir, manifest: Manifest, report: Report, data_dir: Path | None, official: bool):
-    """The run's task at its current version; returns the Task (or None when it cannot be made)."""
+def check_task(run: RunDir, manifest: Manifest, report: Report, data_dir: Path | None, official: bool, records: dict | None = None):
+    """The run's task at its current version; returns the Task (or None when it cannot be made).
+
+    A perturbed run's clean fingerprint is what must match the official one; where its
+    perturbation moved annotated regions, the moved truths are recomputed from the data too.
+    """
     from fdrbench import fingerprints
 
     with Check(report, "task") as check:
@@ -231,14 +251,25 @@ def check_task(run: RunDir, manifest: Manifest, report: Report, data_dir: Path |
         except FdrbenchError as exc:
             check.fail(str(exc))
             return task
+        pert = manifest.perturbation
+        mine, what = (pert.clean_fingerprint, "clean data fingerprint") if pert else (manifest.data_fingerprint, "data fingerprint")
         for item in expected:
-            if item.fingerprint != manifest.data_fingerprint:
+            if item.fingerprint != mine:
                 check.fail(
-                    f"data fingerprint {manifest.data_fingerprint[:16]}... differs from {item.fingerprint[:16]}..., "
+                    f"{what} {mine[:16]}... differs from {item.fingerprint[:16]}..., "
                     f"the fingerprint of {item.source}: the run did not score the task's current data"
                 )
             else:
-                report.notes.append(f"data fingerprint matches {item.source}")
+                report.notes.append(f"{what} matches {item.source}")
+        if pert is not None and records is not None:
+            from fdrbench.perturbed_checks import moved_truths_against_data, regions_can_move
+
+            if regions_can_move(manifest, records):
+                problem, note = moved_truths_against_data(manifest, task, data_dir)
+                if problem:
+                    check.fail(problem)
+                if note:
+                    report.notes.append(note)
         return task
 
 
@@ -327,7 +358,7 @@ def _content_checks(run: RunDir, report: Report, data_dir: Path | None, rescore:
     if records is None:
         return "the predictions are malformed"
     check_fingerprint(records, manifest, report)
-    task = check_task(run, manifest, report, data_dir, official)
+    task = check_task(run, manifest, report, data_dir, official, records)
     if not rescore:
         report.skipped["rescore"] = "not requested"
     elif task is None or scores is None:
@@ -338,31 +369,16 @@ def _content_checks(run: RunDir, report: Report, data_dir: Path | None, rescore:
 
 
 def validate_path(path: Path, data_dir: Path | None = None, portable: bool = False) -> list[Report]:
-    """Validate one run folder, or every run under a results root."""
+    """Validate one run folder or robustness file, or every run and robustness file under a results root."""
+    from fdrbench.validate_robustness import validate_robustness
+
     path = Path(path)
+    if path.suffix == ".json" and path.is_file():
+        return [validate_robustness(path, portable=portable)]
     if (path / MANIFEST).exists() or not path.is_dir():
         return [validate_run(path, data_dir=data_dir, portable=portable)]
     runs = find_runs(path)
     if not runs:
         raise FdrbenchError(f"{path} holds no run folder (<task>/<model>/<run_id>/{MANIFEST}) and is not one")
-    return [validate_run(run.path, data_dir=data_dir, portable=portable) for run in runs]
-
-
-def print_reports(reports: list[Report], root_problems: list[str], echo=print) -> bool:
-    """Human-readable outcome; returns True when everything passed."""
-    for report in reports:
-        echo(f"{'OK  ' if report.ok else 'FAIL'} {report.run_dir}")
-        for name in report.passed:
-            echo(f"  ok      {name}")
-        for name, why in report.skipped.items():
-            echo(f"  skipped {name}: {why}")
-        for reason in report.reasons():
-            echo(f"  error   {reason}")
-        for note in report.notes:
-            echo(f"  note    {note}")
-    for problem in root_problems:
-        echo(f"FAIL index: {problem}")
-    ok = all(r.ok for r in reports) and not root_problems
-    if len(reports) > 1:
-        echo(f"{sum(r.ok for r in reports)} of {len(reports)} runs valid")
-    return ok
+    reports = [validate_run(run.path, data_dir=data_dir, portable=portable) for run in runs]
+    return reports + [validate_robustness(file, portable=portable) for file in find_robustness(path)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fdrbench.leaderboard.views import benchmark, common, compare, explorer, generators, overview, reproduction
+from fdrbench.leaderboard.views import benchmark, common, compare, explorer, generators, overview, reproduction, robustness
 
 PAGES = {
     "overview": overview,
@@ -17,6 +17,7 @@ PAGES = {
     "explorer": explorer,
     "compare": compare,
     "reproduction": reproduction,
+    "robustness": robustness,
 }
 
 

@@ -1,7 +1,7 @@
 """``results/index.json``: the summary the leaderboard's overview reads instead of every run.
 
 One entry per run folder, built from its ``manifest.json`` and ``scores.json`` only (identity,
-data fingerprint, overall and aggregate metrics per protocol, the two files' sha256), plus the
+data fingerprint, perturbation, overall and aggregate metrics per protocol, the two files' sha256), plus the
 paired tests between runs that the rank ties need, which do read predictions and so are
 computed once here (by ``fdrbench submit``) and not on every page view.
 
@@ -62,7 +62,7 @@ def summarise(results_root: Path, run_dir: Path) -> dict:
         }
         for name, block in scores.protocols.items()
     }
-    return {
+    entry = {
         "path": run_dir.relative_to(results_root).as_posix(),
         "task": manifest.task,
         "task_version": info.version,
@@ -78,17 +78,23 @@ def summarise(results_root: Path, run_dir: Path) -> dict:
         "adapter": manifest.adapter.target or manifest.adapter.name,
         "fdrbench_version": manifest.fdrbench.version,
         "commit": manifest.fdrbench.commit,
-        "group_keys": list(info.group_keys),
+        # the task's own keys, then those its scores gained from generator metadata (generator_family, ...)
+        "group_keys": list(dict.fromkeys([*info.group_keys, *(k for b in scores.protocols.values() for k in b.groups)])),
         "headline_metrics": list(scores.headline_metrics),
         "ci_level": scores.settings.ci_level,
         "n_boot": scores.settings.n_boot,
         "protocols": protocols,
         "sha256": {"manifest": hashlib.sha256(manifest_bytes).hexdigest(), "scores": hashlib.sha256(scores_bytes).hexdigest()},
     }
+    pert = manifest.perturbation
+    if pert is not None:  # a clean run's entry has no such key
+        entry["perturbation"] = {"spec": pert.spec, "hash": pert.hash, "name": pert.name, "clean_fingerprint": pert.clean_fingerprint}
+    return entry
 
 
 def _official_flags(entries: list[dict]) -> None:
-    """Mark each entry True/False when its task has a registered fingerprint for its split, else None."""
+    """Mark each entry True/False when its task has a registered fingerprint for its split, else None
+    (a perturbed run: when its clean fingerprint is the registered one)."""
     from fdrbench import fingerprints
 
     tasks: dict[str, Any] = {}
@@ -106,7 +112,13 @@ def _official_flags(entries: list[dict]) -> None:
         task, table = tasks[name]
         expected = fingerprints.official(task, entry["task_version"], str(entry.get("split")), table)
         if expected:
-            entry["official"] = expected == entry.get("data_fingerprint")
+            clean = (entry.get("perturbation") or {}).get("clean_fingerprint", entry.get("data_fingerprint"))
+            entry["official"] = expected == clean
+
+
+def perturbation_hash(entry: dict) -> str | None:
+    """The hash of an entry's perturbation, None for a run on clean images."""
+    return (entry.get("perturbation") or {}).get("hash")
 
 
 PAIR_KEYS = ("protocol", "metric", "a", "a_sha", "b", "b_sha")
@@ -206,7 +218,7 @@ def compute_pairs(results_root: Path, entries: list[dict], previous: list[dict] 
                 level = float(a.get("ci_level") or 0.95)
                 n_boot = int(min(a.get("n_boot") or 1000, b.get("n_boot") or 1000))
                 ids = {"protocol": protocol, "metric": metric, "a": key[2], "a_sha": key[3], "b": key[4], "b_sha": key[5]}
-                cohort = (a["task"], a["task_version"], a["data_fingerprint"], protocol, n_boot, level)
+                cohort = (a["task"], a["task_version"], a["data_fingerprint"], perturbation_hash(a), protocol, n_boot, level)
                 try:
                     fa, fb = frame(a, protocol), frame(b, protocol)
                     same = shared.setdefault(cohort, SharedSamples(n_boot, level=level))

@@ -1,4 +1,5 @@
-"""Plotly figures of the leaderboard: per-group metrics with CI whiskers, reliability, ROC, PR, paired differences.
+"""Plotly figures of the leaderboard: per-group metrics with CI whiskers, reliability, ROC, PR, paired differences,
+metrics under perturbations.
 
 Names shown in a figure come from result files, which are untrusted: plotly renders a subset
 of HTML in labels, so every such name is HTML-escaped first.
@@ -32,6 +33,16 @@ def _layout(fig: go.Figure, title: str, x: str, y: str, square: bool = False) ->
     return fig
 
 
+def _whiskers(mine: list[dict], values: list[float], metric: str) -> dict:
+    """Plotly's asymmetric error bars from each point's interval (``low``, ``high``), as displayed."""
+    return {
+        "type": "data",
+        "symmetric": False,
+        "array": [shown(p["high"], metric) - v for p, v in zip(mine, values, strict=True)],
+        "arrayminus": [v - shown(p["low"], metric) for p, v in zip(mine, values, strict=True)],
+    }
+
+
 def group_ci(points: list[dict], metric: str, key: str) -> go.Figure:
     """One marker per run and group value, with its confidence interval as a whisker."""
     fig = go.Figure()
@@ -46,12 +57,7 @@ def group_ci(points: list[dict], metric: str, key: str) -> go.Figure:
                 name=_name(run),
                 offsetgroup=_name(run),
                 marker={"size": 10},
-                error_y={
-                    "type": "data",
-                    "symmetric": False,
-                    "array": [shown(p["high"], metric) - v for p, v in zip(mine, values, strict=True)],
-                    "arrayminus": [v - shown(p["low"], metric) for p, v in zip(mine, values, strict=True)],
-                },
+                error_y=_whiskers(mine, values, metric),
             )
         )
     fig.update_layout(scattermode="group")
@@ -157,3 +163,23 @@ def heat_map(heat) -> go.Figure:
     fig = _layout(fig, f"{heat.metric} per generator ({direction}; hover: CI and n)", "generator", "detector")
     fig.update_layout(height=max(320, 60 + 36 * (len(heat.detectors) + 1)))
     return fig
+
+
+def robustness(points: list[dict], metric: str, conditions: list[str]) -> go.Figure:
+    """The metric under each condition (clean first) for every detector, with CI whiskers."""
+    fig = go.Figure()
+    for run in dict.fromkeys(p["run"] for p in points):
+        mine = sorted((p for p in points if p["run"] == run), key=lambda p: conditions.index(p["condition"]))
+        values = [shown(p["value"], metric) for p in mine]
+        fig.add_trace(
+            go.Scatter(
+                x=[_name(p["condition"]) for p in mine],
+                y=values,
+                mode="lines+markers",
+                name=_name(run),
+                marker={"size": 9},
+                error_y=_whiskers(mine, values, metric),
+            )
+        )
+    fig.update_xaxes(categoryorder="array", categoryarray=[_name(c) for c in conditions])
+    return _layout(fig, f"{metric} under each perturbation (whiskers: confidence interval)", "condition", f"{metric} (%)")

@@ -1,9 +1,10 @@
 """Which runs may be ranked together, and their ranks with ties.
 
-Runs are comparable only when they scored the same data: the same task version and the same
-data fingerprint (which also differs for another split or a ``--limit`` subset). Each task's
-runs fall into cohorts of equal fingerprints; the *reference* cohort (the official data where
-a fingerprint is registered, else the newest task version, the full split, the most runs) is
+Runs are comparable only when they scored the same data: the same task version, the same
+data fingerprint (which also differs for another split or a ``--limit`` subset) and the same
+perturbation (``--perturb``; none for clean images). Each task's runs fall into cohorts of equal
+fingerprints and perturbations; the *reference* cohort (clean images, then the official data
+where a fingerprint is registered, the newest task version, the full split, the most runs) is
 the one the overview ranks, and every other cohort is shown apart with the reason.
 
 A detector's rank is 1 + the number of detectors that are *significantly* better on the
@@ -51,22 +52,42 @@ class Cohort:
     runs: list[dict] = field(default_factory=list)
     reference: bool = False
     why: str | None = None
+    #: the runs' perturbation (spec, hash, name), None for clean images
+    perturbation: dict | None = None
 
     @property
     def label(self) -> str:
         subset = f", {self.limit} samples" if self.limit is not None else ""
-        return f"v{self.task_version} {self.split}{subset} · data {self.fingerprint[:10]}"
+        return f"v{self.task_version} {self.split}{subset} · data {self.fingerprint[:10]}{perturbation_label(self.perturbation, ' · ')}"
+
+
+def perturbation_label(perturbation: dict | None, prefix: str = "") -> str:
+    """``perturbed: jpeg:q=70 (fakevlm_t7/jpeg70)`` for a perturbed cohort, nothing for clean images."""
+    if not perturbation:
+        return ""
+    name = perturbation.get("name")
+    return f"{prefix}perturbed: {perturbation.get('spec')}" + (f" ({name})" if name else "")
+
+
+def _pert_hash(cohort: Cohort) -> str | None:
+    return cohort.perturbation.get("hash") if cohort.perturbation else None
+
+
+def _pert_text(cohort: Cohort) -> str:
+    return perturbation_label(cohort.perturbation).removeprefix("perturbed: ") or "none"
 
 
 def _reference_order(cohort: Cohort) -> tuple:
     newest = max((r.get("created") or "" for r in cohort.runs), default="")
     version = tuple(int(p) if p.isdigit() else 0 for p in str(cohort.task_version).split("."))
-    return (cohort.official is True, version, cohort.limit is None, len(cohort.runs), newest)
+    return (cohort.perturbation is None, cohort.official is True, version, cohort.limit is None, len(cohort.runs), newest)
 
 
 def reason(cohort: Cohort, ref: Cohort) -> str:
     """Why ``cohort`` is not ranked together with the reference cohort ``ref``."""
     parts = []
+    if _pert_hash(cohort) != _pert_hash(ref):
+        parts.append(f"images perturbed by {_pert_text(cohort)} (ranked runs: {_pert_text(ref)})")
     if cohort.task_version != ref.task_version:
         parts.append(f"task version {cohort.task_version} (ranked runs: {ref.task_version})")
     if cohort.split != ref.split:
@@ -79,10 +100,12 @@ def reason(cohort: Cohort, ref: Cohort) -> str:
         parts.append("different annotations or sample list")
     if cohort.official is False:
         parts.append("not the official data of this task version")
+    robustness = " The Robustness page sets perturbed runs against their clean runs." if cohort.perturbation else ""
     return (
         f"data fingerprint {cohort.fingerprint[:10]} differs from the ranked runs' {ref.fingerprint[:10]}: "
         + "; ".join(parts)
         + ". Scores on different data are not comparable, so these runs are ranked only among themselves."
+        + robustness
     )
 
 
@@ -92,10 +115,13 @@ def cohorts(entries: Iterable[dict]) -> dict[str, list[Cohort]]:
     for entry in entries:
         if not complete(entry):
             continue
-        key = (str(entry.get("task_version")), str(entry.get("data_fingerprint")))
+        pert = entry.get("perturbation") if isinstance(entry.get("perturbation"), dict) else None
+        key = (str(entry.get("task_version")), str(entry.get("data_fingerprint")), str((pert or {}).get("hash")))
         groups = by_task.setdefault(entry["task"], {})
         if key not in groups:
-            groups[key] = Cohort(entry["task"], key[0], key[1], entry.get("split"), entry.get("limit"), entry.get("official"))
+            groups[key] = Cohort(
+                entry["task"], key[0], key[1], entry.get("split"), entry.get("limit"), entry.get("official"), perturbation=pert
+            )
         groups[key].runs.append(entry)
     out = {}
     for task in sorted(by_task):

@@ -283,3 +283,68 @@ def run_group_table(scores: dict, protocol: str, key: str, metrics: list[str]) -
             for value, entries in (block.get("groups", {}).get(key) or {}).items()
         ]
     )
+
+
+# --------------------------------------------------------------------------- generators
+
+#: background of a generator row by family (fdrbench's own palette: nothing a results file says reaches CSS)
+FAMILY_COLOURS = {
+    "gan": "#f9d9d5",
+    "diffusion": "#d6e4f5",
+    "autoregressive": "#dcefd6",
+    "face-manipulation": "#f8ead0",
+    "undisclosed": "#e8def3",
+    "unknown": "#ececec",
+}
+GENERATOR_ORDERS = ("name", "release date")
+
+
+def generator_facts(scores_by_run: dict[str, dict], key: str) -> dict[str, dict]:
+    """value of ``key`` -> the generator facts its runs' ``scores.json`` recorded (``generators.known``)."""
+    out: dict[str, dict] = {}
+    for scores in scores_by_run.values():
+        used = scores.get("generators") or {}
+        if used.get("key") != key:
+            continue
+        for value, facts in (used.get("known") or {}).items():
+            if isinstance(facts, dict):
+                out.setdefault(str(value), facts)
+    return out
+
+
+def _release_order(released: object) -> tuple:
+    """Sort key: dated generators by date (a coarser date before the finer ones it covers), undated last."""
+    if not isinstance(released, str) or not released:
+        return (1, "")
+    return (0, released)
+
+
+def generator_table(scores_by_run: dict[str, dict], protocol: str, key: str, metric: str, order: str = "name") -> pd.DataFrame:
+    """:func:`group_table` with each generator's canonical name, family, weights and release date beside it,
+    in name order or by release date (undated last)."""
+    frame = group_table(scores_by_run, protocol, key, metric)
+    facts = generator_facts(scores_by_run, key)
+    if frame.empty or not facts:
+        return frame
+    columns = {"generator model": "canonical", "family": "family", "weights": "weights", "released": "released"}
+    for shown_as, field in columns.items():
+        frame[shown_as] = [str((facts.get(v) or {}).get(field) or "") for v in frame[key]]
+    frame["date verified"] = [
+        "yes" if (facts.get(v) or {}).get("date_verified") else ("no" if facts.get(v, {}).get("released") else "") for v in frame[key]
+    ]
+    leading = [key, *columns, "date verified"] + (["n"] if "n" in frame.columns else [])
+    frame = frame[[*leading, *[c for c in frame.columns if c not in leading]]]
+    if order == "release date":
+        keys = [_release_order(r) for r in frame["released"]]
+        frame = frame.assign(_order=keys).sort_values("_order", kind="stable").drop(columns="_order")
+    return frame.reset_index(drop=True)
+
+
+def by_family_colour(frame: pd.DataFrame):
+    """A Styler colouring each generator row by its family (rows of families outside the palette stay plain)."""
+
+    def row_style(row: pd.Series) -> list[str]:
+        colour = FAMILY_COLOURS.get(str(row.get("family", "")))
+        return [f"background-color: {colour}" if colour else "" for _ in row]
+
+    return frame.style.apply(row_style, axis=1)

@@ -17,7 +17,10 @@ from fdrbench.registry import TASKS
 
 from .conftest import REPO
 
+#: the benchmarks whose release ships annotation files (a loader module, a paper module, a miniature)
 FAMILIES = ("ddvqa", "demo", "fakeclue", "loki", "mmfr", "sidset", "sofake")
+#: every package under tasks/ that registers tasks: the above, the newer benchmarks and your-own-data tasks
+ALL_FAMILIES = (*FAMILIES, "commfor", "dfj", "fakebench", "folder", "hf_images", "manifest_task", "openfake", "synthscars")
 BUILT_IN = [e for e in TASKS.entries() if e.source == "fdrbench"]
 
 
@@ -35,7 +38,15 @@ def test_each_family_is_a_package_and_nothing_of_a_benchmark_lies_outside_it():
     dissolved = ["paper_protocols.py", "verdicts.py", "loading.py", "parquet.py", "masks.py", "demo_synth.py", "fingerprints.json"]
     dissolved += ["prepare_mmfr.py", "prepare_ddvqa.py", "ddvqa_release.py", *(f"{family}.py" for family in FAMILIES)]
     assert not [name for name in dissolved if (tasks / name).exists()]
-    assert set(FAMILIES) <= {family_of(e.target) for e in BUILT_IN}
+    assert {family_of(e.target) for e in BUILT_IN} == set(ALL_FAMILIES)
+    packages = {p.name for p in tasks.iterdir() if p.is_dir() and p.name != "__pycache__"}
+    assert packages == {*ALL_FAMILIES, "common", "published"}
+    assert sorted(p.name for p in tasks.iterdir() if p.is_file()) == ["__init__.py"]
+
+
+@pytest.mark.parametrize("family", [f for f in ALL_FAMILIES if f != "demo"])
+def test_every_family_has_its_task_module_and_miniature(family):
+    assert {"__init__.py", "task.py", "miniature.py"} <= {p.name for p in (REPO / "tasks" / family).iterdir()}
 
 
 @pytest.mark.parametrize("entry", BUILT_IN, ids=lambda e: e.name)
@@ -71,7 +82,7 @@ def test_a_paper_protocol_comes_from_a_family():
     homes = {}
     for entry in BUILT_IN:
         paper = TASKS.load_registered(entry.name)().protocols().get("paper")
-        if paper is not None:
+        if paper is not None and paper.reparse is not None:  # a preset may keep the task's own parse
             homes[entry.name] = paper.reparse.__module__
     assert set(homes) >= {"ddvqa", "demo", "fakeclue", "loki", "mmfr_eval", "sidset", "sofake_ood"}
     assert homes["ddvqa"] == homes["fakeclue"] == "fdrbench.tasks.fakeclue.paper"

@@ -36,10 +36,22 @@ DATASETS_AND_PAPERS = (
     "ff++",
     "diffusiondb",
     "laion",
+    "deepfakejudge",
+    "dfj",
+    "fakebench",
+    "legion",
+    "synthscars",
+    "openfake",
+    "communityforensics",
+    "commfor",
 )
 #: names allowed where they are, and why
 ALLOWED = {
     "demo": "also the name of the `fdrbench demo` command, which starts the embedded benchmark",
+    # the tasks over one's own data are named by the generic thing they read, which the engine names too
+    "folder": "the data and run folders the engine reads and writes",
+    "manifest": "the run's manifest.json, its provenance",
+    "hf": "Hugging Face, whose generation and checkpoints the backends use",
 }
 #: engine files allowed to name papers, and why
 EXEMPT_FILES = {

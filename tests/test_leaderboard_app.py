@@ -262,13 +262,14 @@ def test_compare_page_paired_differences(monkeypatch, leaderboard_results):  # n
 def test_sidebar_navigation_reaches_every_page(monkeypatch, leaderboard_results):  # noqa: F811
     root, _ = leaderboard_results
     app = open_app(monkeypatch, root)
-    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Generators", "Explorer", "Compare", "Reproduction"]
+    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Generators", "Explorer", "Compare", "Reproduction", "Robustness"]
     for page, header in (
         ("benchmark", "Per-benchmark results"),
         ("generators", "Detectors by generator"),
         ("explorer", "Per-sample explorer"),
         ("compare", "Compare runs"),
         ("reproduction", "Published numbers, reproduced?"),
+        ("robustness", "Robustness to perturbations"),
         ("overview", "Leaderboard overview"),
     ):
         app.sidebar.radio[0].set_value(page).run()

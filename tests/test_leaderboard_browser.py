@@ -7,7 +7,9 @@ so CI always runs it). Screenshots of the overview and the explorer are saved un
 
 from __future__ import annotations
 
+import contextlib
 import html
+import json
 import os
 import re
 import shutil
@@ -25,7 +27,8 @@ import numpy as np
 import pytest
 
 from .conftest import REPO
-from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
+from .helpers.leaderboard_results import HOSTILE, leaderboard_results  # noqa: F401 - a fixture
+from .helpers.robustness_results import robustness_sweep  # noqa: F401 - a fixture
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = REPO / "build" / "screenshots"
@@ -51,12 +54,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def server(leaderboard_results, tmp_path):  # noqa: F811
-    """``fdrbench leaderboard`` on a free port; the process becomes Streamlit's, stopped by its pid."""
-    root, runs = leaderboard_results
+@contextlib.contextmanager
+def serving(root: Path, tmp_path: Path):
+    """``fdrbench leaderboard`` over ``root`` on a free port; the process becomes Streamlit's, stopped by its pid."""
     port = free_port()
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed in teardown
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [sys.executable, "-m", "fdrbench", "leaderboard", "--results", str(root), "--port", str(port)],
         stdout=log,
@@ -77,7 +79,7 @@ def server(leaderboard_results, tmp_path):  # noqa: F811
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"the server did not start: {(tmp_path / 'server.log').read_text()[-2000:]}")
             time.sleep(0.5)
-        yield url, runs
+        yield url
     finally:
         process.send_signal(signal.SIGTERM)
         try:
@@ -86,6 +88,13 @@ def server(leaderboard_results, tmp_path):  # noqa: F811
             process.kill()
             process.wait()
         log.close()
+
+
+@pytest.fixture
+def server(leaderboard_results, tmp_path):  # noqa: F811
+    root, runs = leaderboard_results
+    with serving(root, tmp_path) as url:
+        yield url, runs
 
 
 def chromium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -179,3 +188,26 @@ def test_exported_site_renders_from_disk_with_the_network_off(leaderboard_result
         (out / "generators.html").as_uri(),
     )
     assert (SHOTS / "static-generators.png").stat().st_size > 0
+
+
+def test_the_robustness_page_renders_in_a_real_browser(robustness_sweep, tmp_path):  # noqa: F811
+    from fdrbench.results import find_robustness
+
+    root = tmp_path / "results"
+    shutil.copytree(robustness_sweep[0], root)
+    path = find_robustness(root)[0]
+    data = json.loads(path.read_text())
+    data["description"] = HOSTILE  # text a stranger's file holds
+    path.write_text(json.dumps(data))
+    broken = root / "demo" / "broken" / "robustness" / "x.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("not json")
+    with serving(root, tmp_path) as url:
+        page = f"{url}/?page=robustness"
+        dom, text = wait_for(
+            page, ["Robustness to perturbations", "Change from the clean images", "Stability of verdicts and explanations", "jpeg25"]
+        )
+        assert "<script>alert(1)</script>" in text and "<script>alert(1)</script>" not in dom
+        assert "A robustness file is invalid and left out:" in text and "demo/broken/robustness/x.json:" in text
+        assert "clean jpeg90 jpeg75 jpeg50 jpeg25" in text  # the plot's condition axis, drawn as SVG text
+        assert screenshot(page, "robustness").stat().st_size > 0

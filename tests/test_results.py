@@ -78,7 +78,7 @@ def test_the_task_comes_from_a_registered_name_only(stored, tmp_path):
     rewrite(task_info__options={"skip_missing": True, "__class__": "x"})
     with pytest.raises(
         ResultsError,
-        match=r"task 'demo' declares no option\(s\) \['__class__'\]; it accepts \['clip_path', 'skip_missing', 'unannotated'\]",
+        match=r"task 'demo' declares no option\(s\) \['__class__'\]; it accepts \['clip_path', 'released_after', 'skip_missing', 'unannotated'\]",
     ):
         run.task()
     assert [r.path for r in find_runs(tmp_path)] == [copy]

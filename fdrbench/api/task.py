@@ -3,7 +3,9 @@
 A task module subclasses :class:`Task` and implements :meth:`Task.samples`; every other hook
 the engine calls is declared here with its default (parsing answers, declared options, scoring
 protocols, the load report, the judge's rubric, official fingerprints, the ``data prepare``
-step), so a task overrides only what differs. The scoring types (``Protocol``, ``Aggregate``,
+step, the generator table), so a task overrides only what differs. Every task also accepts the
+scoring options in :data:`SCORING_OPTIONS` (``released_after``), which change how its runs are
+sliced, never its samples. The scoring types (``Protocol``, ``Aggregate``,
 the metric lists) come from :mod:`fdrbench.protocols`, which knows nothing of tasks.
 """
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from fdrbench.errors import DataError, FdrbenchError
+from fdrbench.generators import RELEASED_AFTER, GeneratorTable, check_cutoff
 from fdrbench.protocols import HEADLINE_METRICS, Aggregate, Protocol, strict_protocol
 from fdrbench.types import Sample
 from fdrbench.verdicts import generic_binary, generic_ternary
@@ -28,6 +31,9 @@ if TYPE_CHECKING:
 
 #: the file, in a task's package, that holds the official fingerprints of its tasks
 FINGERPRINTS_FILE = "fingerprints.json"
+
+#: options every task accepts, read by the score stage (they slice a run's scores, not its samples)
+SCORING_OPTIONS = (RELEASED_AFTER,)
 
 
 class Task(ABC):
@@ -52,11 +58,13 @@ class Task(ABC):
     official_fingerprints: Mapping[str, Mapping[str, str]] = {}
 
     def __init__(self, **options: Any):
-        unknown = set(options) - set(self.option_names())
+        unknown = set(options) - set(self.accepted_options())
         if unknown:
             raise FdrbenchError(
-                f"task {self.name!r} has no option(s) {sorted(unknown)}; it accepts {sorted(self.option_names()) or 'none'}"
+                f"task {self.name!r} has no option(s) {sorted(unknown)}; it accepts {sorted(self.accepted_options()) or 'none'}"
             )
+        if options.get(RELEASED_AFTER) not in (None, ""):
+            options = {**options, RELEASED_AFTER: check_cutoff(options[RELEASED_AFTER])}
         self.options = dict(options)
 
     # ----------------------------------------------------------------- to implement
@@ -87,8 +95,18 @@ class Task(ABC):
         return generic_ternary(text)[1]
 
     def option_names(self) -> tuple[str, ...]:
-        """Names accepted as ``--task-arg name=value`` (and checked when a stored run's task is re-made)."""
+        """The task's own names accepted as ``--task-arg name=value`` (and checked when a stored run's task is re-made)."""
         return ()
+
+    def accepted_options(self) -> tuple[str, ...]:
+        """Every option name the task takes: its own and the :data:`SCORING_OPTIONS`. Not a hook."""
+        return (*self.option_names(), *(name for name in SCORING_OPTIONS if name not in self.option_names()))
+
+    def generator_table(self) -> GeneratorTable | None:
+        """Which group key names each sample's generator and what each name means (family, release
+        date, ...), for the derived ``generator_family`` and released-after slices of the scores;
+        None (the default) when the task has no generator metadata."""
+        return None
 
     def option_value(self, name: str) -> Any:
         """The value option ``name`` takes in this task: as given, else the task's default (None when

@@ -3,7 +3,8 @@
 Only typer is imported at start-up; each command imports what it needs when it runs, so
 ``fdrbench --help`` stays fast. Errors the user can fix print one clear message and exit 2;
 a run stopped by its failure budget exits 3 with its predictions kept. The commands live in
-:mod:`.evaluation` (run, score, show, compare, list, train, demo), :mod:`.publishing` (judge,
+:mod:`.evaluation` (run, robustness, score, show, compare, list, train, demo; the options run and robustness
+share are :mod:`.run_options`), :mod:`.publishing` (judge,
 leaderboard, validate, submit) and :mod:`.datasets` (data check, data prepare) and :mod:`.reproducing` (reproduce).
 """
 

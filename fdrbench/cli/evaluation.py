@@ -1,4 +1,4 @@
-"""``fdrbench run``, ``score``, ``show``, ``compare``, ``list``, ``train`` and ``demo``: argument handling."""
+"""``fdrbench run``, ``robustness``, ``score``, ``show``, ``compare``, ``list``, ``train`` and ``demo``: argument handling."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from fdrbench.cli import run_options as opt
 from fdrbench.cli.app import app, handle_errors
 
 # --------------------------------------------------------------------------- run / score / show
@@ -15,30 +16,36 @@ from fdrbench.cli.app import app, handle_errors
 @app.command()
 @handle_errors
 def run(
-    model: str = typer.Option(..., "--model", "-m", help="Adapter name (fdrbench list models), 'pkg.module:Class' or 'file.py:Class'."),
-    task: str = typer.Option(..., "--task", "-t", help="Task name (fdrbench list tasks)."),
-    data_dir: Path | None = typer.Option(None, "--data-dir", "-d", help="Dataset folder; default $FDRBENCH_DATA/<task> or the user cache."),
-    split: str | None = typer.Option(None, help="Split to evaluate; the task's default when omitted."),
-    limit: int | None = typer.Option(None, help="Evaluate a seeded, label-stratified subset of this many samples."),
-    batch_size: int = typer.Option(8, "--batch-size", "-b", min=1, help="Samples per predict() call."),
+    model: str = opt.MODEL,
+    task: str = opt.TASK,
+    data_dir: Path | None = opt.DATA_DIR,
+    split: str | None = opt.SPLIT,
+    limit: int | None = opt.LIMIT,
+    batch_size: int = opt.BATCH_SIZE,
     out: Path | None = typer.Option(
         None,
         "--out",
         "-o",
         help="Results root (default results/, submissions/ with --predict-only); the run goes to <out>/<task>/<model>/<run_id>/.",
     ),
-    run_id: str | None = typer.Option(None, help="Run folder name; default derived from the settings, so a re-run resumes."),
-    name: str | None = typer.Option(None, help="Model name for the results folder and leaderboard (default: the adapter's)."),
-    seed: int = typer.Option(0, help="Seed for sampling, subsets and bootstrap intervals."),
-    device: str = typer.Option("auto", help="auto, cpu, cuda, cuda:N or mps."),
-    model_arg: list[str] | None = typer.Option(None, "--model-arg", "-M", help="Adapter setting key=value (repeatable)."),
-    task_arg: list[str] | None = typer.Option(None, "--task-arg", "-T", help="Task option key=value (repeatable)."),
-    max_failures: str = typer.Option("10%", help="Stop after more failed samples than this count or percentage; 'none' for no limit."),
-    protocol: list[str] | None = typer.Option(None, "--protocol", "-p", help="Scoring protocol(s); default all the task defines."),
-    n_boot: int = typer.Option(1000, min=0, help="Bootstrap resamples for confidence intervals (0 disables them)."),
-    retry_failed: bool = typer.Option(False, help="Predict again the samples that failed with an error in an earlier session."),
-    skip_missing: bool = typer.Option(False, help="Skip samples whose image file is missing (counted and reported) instead of stopping."),
-    progress: bool = typer.Option(True, help="Show a progress bar."),
+    run_id: str | None = opt.RUN_ID,
+    name: str | None = opt.NAME,
+    seed: int = opt.SEED,
+    device: str = opt.DEVICE,
+    model_arg: list[str] | None = opt.MODEL_ARG,
+    task_arg: list[str] | None = opt.TASK_ARG,
+    max_failures: str = opt.MAX_FAILURES,
+    protocol: list[str] | None = opt.PROTOCOL,
+    n_boot: int = opt.N_BOOT,
+    retry_failed: bool = opt.RETRY_FAILED,
+    skip_missing: bool = opt.SKIP_MISSING,
+    perturb: str | None = typer.Option(
+        None,
+        "--perturb",
+        help="Perturb every image (its mask and regions with it): jpeg:q=70, resize:f=0.5, jpeg:q=75+resize:side=512, "
+        "or a preset member such as fakevlm_t7/jpeg70. Part of the run id and data fingerprint.",
+    ),
+    progress: bool = opt.PROGRESS,
     predict_only: bool = typer.Option(
         False,
         "--predict-only",
@@ -46,39 +53,19 @@ def run(
     ),
 ) -> None:
     """Evaluate a detector on a task: infer (resumable), score, print the headline table."""
-    from fdrbench.kvargs import parse_kv_args
-    from fdrbench.pipeline import RunConfig
+    settings = dict(locals())  # the options above, as typed
     from fdrbench.pipeline import run as run_pipeline
     from fdrbench.report import print_scores
 
-    task_args = parse_kv_args(task_arg, "--task-arg")
-    if skip_missing:
-        task_args["skip_missing"] = True
-    config = RunConfig(
-        model=model,
-        task=task,
-        model_args=parse_kv_args(model_arg),
-        task_args=task_args,
-        data_dir=data_dir,
-        split=split,
-        limit=limit,
-        batch_size=batch_size,
-        out=out or Path("submissions" if predict_only else "results"),
-        run_id=run_id,
-        name=name,
-        seed=seed,
-        device=device,
-        max_failures=None if max_failures.lower() == "none" else max_failures,
-        protocols=protocol or None,
-        n_boot=n_boot,
-        show_progress=progress,
-        retry_failed=retry_failed,
-        predict_only=predict_only,
-    )
+    predict_only = settings.pop("predict_only")
+    settings["out"] = out or Path("submissions" if predict_only else "results")
+    config = opt.run_config(**settings)
     if predict_only:
+        from dataclasses import replace
+
         from fdrbench.blind.predict import predict_only as run_blind
 
-        blind = run_blind(config)
+        blind = run_blind(replace(config, predict_only=True))
         failed = f", {blind.n_failed} failed" if blind.n_failed else ""
         typer.echo(f"submission: {blind.submission} ({blind.n_predicted} predictions{failed}; no truth was read)")
         typer.echo("send it with the submission-manifest.json beside it to the benchmark's organiser")
@@ -87,6 +74,45 @@ def run(
     if result.scores is not None:
         print_scores(result.scores)
         typer.echo(f"run folder: {result.run_dir}")
+
+
+@app.command()
+@handle_errors
+def robustness(
+    model: str = opt.MODEL,
+    task: str = opt.TASK,
+    preset: str = typer.Option(..., "--preset", "-P", help="Perturbation preset: fakevlm_t7, sida_fig, aigcdetect, openfake_jpeg, ..."),
+    data_dir: Path | None = opt.DATA_DIR,
+    split: str | None = opt.SPLIT,
+    limit: int | None = opt.LIMIT,
+    batch_size: int = opt.BATCH_SIZE,
+    out: Path = opt.OUT,
+    run_id: str | None = opt.RUN_ID,
+    name: str | None = opt.NAME,
+    seed: int = opt.SEED,
+    device: str = opt.DEVICE,
+    model_arg: list[str] | None = opt.MODEL_ARG,
+    task_arg: list[str] | None = opt.TASK_ARG,
+    max_failures: str = opt.MAX_FAILURES,
+    protocol: list[str] | None = opt.PROTOCOL,
+    n_boot: int = opt.N_BOOT,
+    retry_failed: bool = opt.RETRY_FAILED,
+    skip_missing: bool = opt.SKIP_MISSING,
+    progress: bool = opt.PROGRESS,
+) -> None:
+    """Run the clean condition and each member of a perturbation preset (resumable), then write
+    robustness.json: paired differences to clean with CIs and p-values, verdict flips, explanation stability."""
+    settings = dict(locals())  # the options above, as typed
+    del settings["preset"]
+    from fdrbench.report import print_robustness
+    from fdrbench.sweep import run_sweep
+
+    result = run_sweep(opt.run_config(**settings), preset)
+    for condition, folder, what in result.runs:
+        typer.echo(f"{condition}: {folder} ({what})")
+    if result.robustness is not None:
+        print_robustness(result.robustness)
+        typer.echo(f"robustness file: {result.path}")
 
 
 @app.command()

@@ -135,7 +135,8 @@ def validate(
     as_json: bool = typer.Option(False, "--json", help="Print the reports as JSON."),
 ) -> None:
     """Check a run folder: schema, completeness, data fingerprint, re-score. Exits 1 with the reasons when it fails."""
-    from fdrbench.validate import print_reports, validate_path
+    from fdrbench.checks import print_reports
+    from fdrbench.validate import validate_path
 
     reports = validate_path(path, data_dir, portable)
     root_problems = []

@@ -170,9 +170,15 @@ def _chunks(items: list, size: int) -> Iterator[list]:
 
 def _samples_by_id(manifest: Manifest, task: Task, data_dir: Path | None) -> dict:
     """The run's samples, read from ``--data-dir`` or the task's default data folder. The folder a
-    stored run records is never used: a results folder must not choose what is read and sent."""
+    stored run records is never used: a results folder must not choose what is read and sent. A
+    perturbed run's judge sees the image its detector saw (the spec is only parsed, never run as code)."""
+    from fdrbench.perturb import perturb_samples
+
     try:
-        return {s.id: s for s in task.load(data_dir, manifest.task_info.split)}
+        samples = task.load(data_dir, manifest.task_info.split)
+        if manifest.perturbation is not None:
+            samples = perturb_samples(samples, manifest.perturbation.spec, manifest.settings.seed)
+        return {s.id: s for s in samples}
     except FdrbenchError as exc:
         raise FdrbenchError(
             f"the rubric shows the judge the images, which are read from the task's data: {exc}\n  hint: pass --data-dir, or --no-images"

@@ -223,6 +223,9 @@ METRICS = family(
         Metric("precision", _positive(precision), "precision of the protocol's positive class"),
         Metric("recall", _positive(recall), "recall of the protocol's positive class"),
         Metric("f1", _positive(f1), "F1 of the protocol's positive class"),
+        # papers that print both classes' F1 side by side (whatever the protocol's positive class)
+        Metric("f1_fake", _labels(lambda y, yhat: f1(y, yhat, 1)), "F1 with fake as the positive class"),
+        Metric("f1_real", _labels(lambda y, yhat: f1(y, yhat, 0)), "F1 with real as the positive class"),
         Metric("ap", _scores(average_precision), "average precision of p_fake, fake positive", needs_p=True),
         Metric("roc_auc", _scores(roc_auc), "area under the ROC curve of p_fake", needs_p=True),
         Metric("eer", _scores(eer), "equal error rate of p_fake (FPR = FNR)", needs_p=True, higher_is_better=False),

@@ -17,6 +17,9 @@ integer ``L`` resizes both so that the longest side is ``L`` (1024 is common).
 - ``giou``: mean over images of |P ∩ G| / |P ∪ G|; an image whose union is empty counts as 1.
 - ``ciou``: Σ |P ∩ G| / Σ |P ∪ G| over the images.
 - ``pixel_f1``: mean over images of the pixel F1 (1 when both masks are empty).
+- ``miou``: mean over images of the mean of the foreground IoU and the background IoU (the
+  intact pixels' own IoU), as segmentation papers report mIoU over the two classes; ``cmiou``:
+  the same two classes from summed intersections and unions over the images.
 - ``pixel_auc``: mean over images (whose truth has both tampered and intact pixels) of the pixel
   ROC AUC. It uses a score map when the prediction has one (``Prediction.extra["mask_scores"]``,
   see :func:`encode_score_map`), otherwise the binary mask, where AUC = (TPR + TNR) / 2.
@@ -36,7 +39,7 @@ from fdrbench.metrics.options import FamilyOptions
 from fdrbench.types import decode_mask
 
 SCORE_MAP_KEY = "mask_scores"
-_COLS = ("loc_valid", "loc_inter", "loc_union", "loc_iou", "loc_f1", "loc_auc")
+_COLS = ("loc_valid", "loc_inter", "loc_union", "loc_iou", "loc_f1", "loc_auc", "loc_bg_inter", "loc_bg_union", "loc_miou")
 
 
 def target_shape(shape: tuple[int, int], mask_size: int | None) -> tuple[int, int]:
@@ -134,10 +137,15 @@ def image_scores(truth: np.ndarray, pred: np.ndarray, score_map: np.ndarray | No
         n_pos = inter + fn
         n_neg = truth.size - n_pos
         auc = float("nan") if n_pos == 0 or n_neg == 0 else (inter / n_pos + 1.0 - fp / n_neg) / 2.0
+    bg_inter, bg_union = truth.size - union, truth.size - inter
+    iou = 1.0 if union == 0 else inter / union
     return {
         "inter": inter,
         "union": union,
-        "iou": 1.0 if union == 0 else inter / union,
+        "iou": iou,
+        "bg_inter": bg_inter,
+        "bg_union": bg_union,
+        "miou": (iou + (1.0 if bg_union == 0 else bg_inter / bg_union)) / 2.0,
         "f1": 1.0 if 2 * inter + fp + fn == 0 else 2 * inter / (2 * inter + fp + fn),
         "auc": auc,
     }
@@ -205,6 +213,7 @@ def _prepare(frame: Frame) -> None:
         cols["loc_valid"][i] = True
         cols["loc_inter"][i], cols["loc_union"][i] = out["inter"], out["union"]
         cols["loc_iou"][i], cols["loc_f1"][i], cols["loc_auc"][i] = out["iou"], out["f1"], out["auc"]
+        cols["loc_bg_inter"][i], cols["loc_bg_union"][i], cols["loc_miou"][i] = out["bg_inter"], out["bg_union"], out["miou"]
     if not any_foreground:
         decodings = ", ".join(f"{k} ({n})" for k, n in truth_decodings(frame, targets).items()) or "not recorded"
         raise ResultsError(
@@ -238,12 +247,20 @@ def _masked_mean(column: str, valid: str = "loc_valid"):
     return compute
 
 
-def _ciou(frame: Frame, idx: np.ndarray) -> np.ndarray:
+def _summed_iou(frame: Frame, idx: np.ndarray, inter_col: str, union_col: str) -> np.ndarray:
     valid = frame.columns["loc_valid"][idx]
-    inter = np.where(valid, frame.columns["loc_inter"][idx], 0.0).sum(axis=-1)
-    union = np.where(valid, frame.columns["loc_union"][idx], 0.0).sum(axis=-1)
+    inter = np.where(valid, frame.columns[inter_col][idx], 0.0).sum(axis=-1)
+    union = np.where(valid, frame.columns[union_col][idx], 0.0).sum(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(union > 0, inter / np.maximum(union, 1), np.nan)
+
+
+def _ciou(frame: Frame, idx: np.ndarray) -> np.ndarray:
+    return _summed_iou(frame, idx, "loc_inter", "loc_union")
+
+
+def _cmiou(frame: Frame, idx: np.ndarray) -> np.ndarray:
+    return (_ciou(frame, idx) + _summed_iou(frame, idx, "loc_bg_inter", "loc_bg_union")) / 2.0
 
 
 def _details(frame: Frame, rows: np.ndarray) -> dict:
@@ -269,6 +286,10 @@ METRICS: dict[str, Metric] = family(
         Metric("ciou", _ciou, "cumulative IoU: summed intersections over summed unions (tampered images)", prepare=_prepare),
         Metric("pixel_f1", _masked_mean("loc_f1"), "mean per-image pixel F1 (tampered images)", prepare=_prepare, details=_details),
         Metric("pixel_auc", _masked_mean("loc_auc"), "mean per-image pixel ROC AUC (tampered images)", prepare=_prepare),
+        Metric(
+            "miou", _masked_mean("loc_miou"), "mean per-image mean of foreground and background IoU (tampered images)", prepare=_prepare
+        ),
+        Metric("cmiou", _cmiou, "foreground and background IoU from summed intersections and unions, averaged", prepare=_prepare),
     ),
     LocalizationOptions,
 )

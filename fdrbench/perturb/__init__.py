@@ -5,18 +5,16 @@ perturbed bytes on every run, shard and resume. It is written as a spec (``jpeg:
 ``resize:side=512,interp=bicubic``, ``jpeg:q=75+resize:side=512``) or named as a preset member
 (``fakevlm_t7/jpeg70``); see :mod:`fdrbench.perturb.spec` and :mod:`fdrbench.perturb.presets`.
 
-Wiring it into a run (``fdrbench run --perturb SPEC``, ``fdrbench robustness --preset P``)::
+Where it is wired in: ``fdrbench run --perturb SPEC`` (:func:`fdrbench.resolve.perturbed` wraps
+the loaded samples, records :func:`describe` in the manifest and uses :func:`perturbed_fingerprint`
+and :func:`run_id_part`), :mod:`fdrbench.perturbed_checks` (what ``fdrbench validate`` checks of
+such a run) and ``fdrbench robustness --preset P`` (:mod:`fdrbench.sweep`, one run per
+``preset(P).member_names()``). From Python::
 
     from fdrbench import perturb
 
     pert = perturb.parse(spec)                    # FdrbenchError with what is accepted, before any work
-    clean_fp = fingerprint_samples(samples)       # fingerprint of the unwrapped samples
     samples = list(perturb.perturb_samples(samples, pert, seed))   # lazy: nothing is read here
-    manifest["perturbation"] = perturb.describe(pert, seed)        # spec, hash, seed, library versions
-    manifest["data_fingerprint"] = perturb.perturbed_fingerprint(clean_fp, pert, seed)
-    run_id = f"{base_run_id}__{perturb.run_id_part(pert)}"        # distinct folder per condition
-
-    for name in perturb.preset("openfake_jpeg").member_names(): ...  # one run per condition
 
 Wrapped samples keep their ids (so conditions pair sample by sample with the clean run); their
 ``load_image`` returns the perturbed image, ``load_mask`` the mask moved with it, and ``truth()``

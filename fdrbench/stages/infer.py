@@ -97,6 +97,7 @@ def open_manifest(p: RunPlan, outputs: Outputs | None = None) -> Manifest:
                     "n_boot": c.n_boot,
                     "protocols": c.protocols or list(p.task.protocols()),
                 },
+                perturbation=p.perturbation,
             )
             manifest = out.prepare(manifest)
             out.write(manifest)
@@ -130,7 +131,8 @@ def infer_missing(p: RunPlan, manifest: Manifest, writer: PredictionWriter, outp
             manifest.adapter.describe, manifest.prompt, manifest.prompt_sha256 = adapter_account(p.detector, p.task)
             out.write(manifest)
         try:
-            with progress_bar(len(mine), f"{p.label} on {p.task.name}", enabled=p.config.show_progress and p.info.is_main) as bar:
+            what = f"{p.label} on {p.task.name}" + (f" ({p.perturbation['name'] or p.perturbation['spec']})" if p.perturbation else "")
+            with progress_bar(len(mine), what, enabled=p.config.show_progress and p.info.is_main) as bar:
                 stats = infer(p.detector, mine, writer, p.config.batch_size, failure_budget, bar, p.task.label_space, out.line)
         except RunAborted as exc:
             if p.info.is_main:

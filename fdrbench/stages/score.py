@@ -11,7 +11,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import msgspec
+
 from fdrbench.api.task import Task
+from fdrbench.generators import GroupPlan, plan_groups
 from fdrbench.judge.store import attach_judgements
 from fdrbench.metrics.judge import COLUMN as JUDGE_SCORE
 from fdrbench.record import Record
@@ -35,7 +38,10 @@ def assemble_scores(
     available = task.protocols()
     if metric_lists:
         available = {name: (p.with_metrics(tuple(metric_lists[name])) if name in metric_lists else p) for name, p in available.items()}
-    blocks = score_records(records, available, protocols, settings, task.group_keys, task.aggregates, extra_metrics)
+    groups = task_groups(task)
+    aggregates = {**task.aggregates, **groups.aggregates()}
+    blocks = score_records(records, available, protocols, settings, groups.keys, aggregates, extra_metrics, groups.derive)
+    used = groups.used(record.truth for record in records)
     return Scores.from_json(
         {
             "task": manifest.task,
@@ -48,9 +54,15 @@ def assemble_scores(
             "settings": settings.to_dict(),
             "headline_metrics": [*task.headline_metrics, *(m for m in extra_metrics if m not in task.headline_metrics)],
             "protocols": blocks,
+            **({"generators": msgspec.to_builtins(used)} if used is not None else {}),
         },
         strict=False,
     )
+
+
+def task_groups(task: Task) -> GroupPlan:
+    """The groups ``task``'s runs are scored over: its own keys and those its generator table adds."""
+    return plan_groups(task.group_keys, task.generator_table(), task.options)
 
 
 def score_run(
@@ -85,4 +97,7 @@ def score_task(
     records: Sequence[Record], task: Task, protocols: Sequence[str] | None = None, settings: ScoreSettings | None = None
 ) -> dict[str, dict]:
     """The protocol blocks of ``records`` under ``task``'s protocols (all by default), its groups and aggregates."""
-    return score_records(records, task.protocols(), protocols, settings, task.group_keys, task.aggregates)
+    groups = task_groups(task)
+    return score_records(
+        records, task.protocols(), protocols, settings, groups.keys, {**task.aggregates, **groups.aggregates()}, derive=groups.derive
+    )

@@ -90,9 +90,23 @@ def _group_section(ctx: Context, key: str, protocol: str, metric_names: list[str
     st.subheader(f"Per {escape_markdown(key)}")
     headline = [m for m in tables.headline_metrics(runs) if m in metric_names] or metric_names
     metric = st.selectbox("Metric", headline, key=f"bm_group_metric_{key}")
-    st.dataframe(tables.group_table(scores_by_run, protocol, key, metric), hide_index=True)
+    if tables.generator_facts(scores_by_run, key):
+        order = st.radio("Order", tables.GENERATOR_ORDERS, horizontal=True, key=f"bm_group_order_{key}")
+        frame = tables.generator_table(scores_by_run, protocol, key, metric, order)
+        st.dataframe(tables.by_family_colour(frame), hide_index=True)
+        st.caption(
+            "Rows are coloured by generator family: "
+            + ", ".join(f"{family}" for family in tables.FAMILY_COLOURS)
+            + ". Release dates come from fdrbench's generator table; 'date verified: no' marks a date not checked against its source."
+        )
+        ordered = [str(v) for v in frame[key]]
+    else:
+        st.dataframe(tables.group_table(scores_by_run, protocol, key, metric), hide_index=True)
+        ordered = None
     points = tables.group_points(scores_by_run, protocol, key, metric)
     if points:
+        if ordered is not None:
+            points = sorted(points, key=lambda p: ordered.index(p["group"]) if p["group"] in ordered else len(ordered))
         st.plotly_chart(plots.group_ci(points, metric, key), key=f"bm_group_plot_{key}")
     run = pick_run(f"All metrics per {escape_markdown(key)} for one run", runs, key=f"bm_group_run_{key}")
     try:

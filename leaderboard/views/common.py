@@ -160,3 +160,25 @@ def problem(title: str, exc: BaseException) -> None:
     renders what a results file wrote."""
     st.error(escape_markdown(title))
     st.text(one_line(exc))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _robustness(root: str, stamp: str, runs_stamp: str, _runs: list[dict]):
+    from fdrbench.leaderboard.robustness import load
+
+    return load(Path(root), _runs)
+
+
+def robustness_files(ctx: Context):
+    """The readable robustness files and the unreadable ones with their reasons (cached on the files' stamps)."""
+    from fdrbench.results import find_robustness
+
+    parts = []
+    for path in find_robustness(ctx.root):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path}:{stat.st_size}:{stat.st_mtime_ns}")
+    runs_stamp = "|".join(f"{r['path']}:{(r.get('sha256') or {}).get('scores')}" for r in ctx.runs)
+    return _robustness(str(ctx.root), "|".join(parts), runs_stamp, ctx.runs)

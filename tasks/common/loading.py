@@ -19,6 +19,7 @@ from typing import Any
 
 from fdrbench.api.task import Task
 from fdrbench.errors import DataError, FdrbenchError, SplitNotFound
+from fdrbench.generators import GeneratorTable
 from fdrbench.pathsafe import safe_join
 from fdrbench.types import Sample
 
@@ -127,6 +128,12 @@ class DatasetTask(Task):
 
     def load_report(self) -> dict:
         return self.report.to_dict()
+
+    def generator_table(self) -> GeneratorTable | None:
+        """The shipped generator table's names for this task (``tasks/common/generators.json``), if it covers it."""
+        from fdrbench.tasks.common.generators import table_for
+
+        return table_for(self.name)
 
 
 class _NotJSON(ValueError):

@@ -1,4 +1,4 @@
-"""The writers every miniature-release builder uses: tiny images, encoded bytes, JSON, masks.
+"""The writers every miniature-release builder uses: tiny images, encoded bytes, JSON, JSONL, parquet, masks.
 
 A family's ``miniature.py`` writes a handful of these in its release's exact layout and
 encoding, with the release's quirks, so its loader's tests read what the real files look like.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -48,3 +49,37 @@ def mask_bytes(size=(8, 8), value: int = 255, edge: int | None = 200) -> bytes:
     buffer = io.BytesIO()
     Image.fromarray(arr, mode="L").save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+def gray_bytes(rows: list[list[int]]) -> bytes:
+    """A grayscale PNG of the given pixel rows (a mask)."""
+    import numpy as np
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(rows, dtype=np.uint8), mode="L").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_jsonl(path: Path, records: Iterable) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write((record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)) + "\n")
+    return path
+
+
+def write_parquet(path: Path, columns: dict[str, list], features: dict | None = None, metadata: bool = True) -> Path:
+    """One parquet shard as the Hub holds it: with ``datasets``' features metadata, or (``metadata``
+    False) a plain table as another tool writes it."""
+    import datasets
+
+    dataset = datasets.Dataset.from_dict(columns, features=datasets.Features(features) if features else None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if metadata:
+        dataset.to_parquet(str(path))
+    else:
+        import pyarrow.parquet as pq
+
+        pq.write_table(dataset.data.table.replace_schema_metadata(None), path)
+    return path

@@ -43,9 +43,11 @@ def _pyarrow_parquet():
     return pq
 
 
-def find_parquet_files(root: Path, split: str) -> list[Path]:
-    """The parquet shards of ``split`` in a Hub snapshot layout (``data/<split>-*.parquet``) or a folder per split."""
+def find_parquet_files(root: Path, split: str, config: str | None = None) -> list[Path]:
+    """The parquet shards of ``split`` in a Hub snapshot layout (``data/<split>-*.parquet``) or a folder per
+    split; with ``config``, that configuration's folder first (``<config>/<split>-*.parquet``)."""
     patterns = (
+        *((f"{config}/{split}-*.parquet", f"{config}/{split}/*.parquet", f"data/{config}/{split}-*.parquet") if config else ()),
         f"data/{split}-*.parquet",
         f"{split}-*.parquet",
         f"data/{split}/*.parquet",
@@ -177,6 +179,24 @@ def _row_group_column(path: str, group: int, column: str) -> list:
     return pq.ParquetFile(path).read_row_group(group, columns=[column]).column(0).to_pylist()
 
 
+def cell_bytes(value: Any, column: str, path: object, record: object) -> bytes | None:
+    """The encoded image an arrow cell holds: an ``Image`` feature's embedded bytes, or a binary value."""
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        if value.get("bytes") is None:
+            raise DataError(f"{column!r} holds no embedded bytes (path {value.get('path')!r} only)", path=path, record=record)
+        return value["bytes"]
+    if isinstance(value, bytes):
+        return value
+    raise DataError(f"{column!r} is not an image cell ({type(value).__name__})", path=path, record=record)
+
+
+def snapshot_commit(root: Path) -> str | None:
+    """The commit a Hugging Face cache snapshot folder holds (``.../snapshots/<commit>``), else None."""
+    return root.name if root.parent.name == "snapshots" and len(root.name) == 40 else None
+
+
 @dataclass(frozen=True)
 class ParquetCell:
     """Where one image (or mask) lives: file, row group, row and column. Picklable, so DataLoader workers can use it."""
@@ -194,17 +214,7 @@ class ParquetCell:
             raise DataError(
                 f"cannot read column {self.column!r} row {self.row} of row group {self.group} ({exc})", path=self.path, record=self.record
             ) from exc
-        if value is None:
-            return None
-        if isinstance(value, dict):
-            if value.get("bytes") is None:
-                raise DataError(
-                    f"{self.column!r} holds no embedded bytes (path {value.get('path')!r} only)", path=self.path, record=self.record
-                )
-            return value["bytes"]
-        if isinstance(value, bytes):
-            return value
-        raise DataError(f"{self.column!r} is not an image cell ({type(value).__name__})", path=self.path, record=self.record)
+        return cell_bytes(value, self.column, self.path, self.record)
 
     def open(self):
         from fdrbench.types import decode_image
@@ -258,7 +268,7 @@ def hub_download_hint(repo_id: str, split: str) -> str:
     )
 
 
-def hub_snapshot(repo_id: str, split: str, revision: str | None = None) -> Path:
+def hub_snapshot(repo_id: str, split: str, revision: str | None = None, config: str | None = None) -> Path:
     """A local folder with the dataset card and the parquet files of ``split`` of a Hub dataset.
 
     Uses the Hugging Face cache when the files are there; otherwise downloads them, which needs
@@ -274,6 +284,8 @@ def hub_snapshot(repo_id: str, split: str, revision: str | None = None) -> Path:
     proxied = any(os.environ.get(name) for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"))
     offline = _offline_by_env() or (not proxied and not hub_reachable(endpoint))
     patterns = ["README.md", f"data/{split}-*", f"{split}/*", f"data/{split}/*"]
+    if config:
+        patterns += [f"{config}/{split}-*", f"{config}/{split}/*", f"data/{config}/{split}-*"]
     try:
         folder = snapshot_download(
             repo_id,
@@ -289,7 +301,7 @@ def hub_snapshot(repo_id: str, split: str, revision: str | None = None) -> Path:
         why = "offline and not in the Hugging Face cache" if offline else f"{type(exc).__name__}: {exc}"
         raise DataError(f"cannot get Hub dataset {repo_id!r} ({why})", hint=hub_download_hint(repo_id, split)) from exc
     root = Path(folder)
-    if not find_parquet_files(root, split):
+    if not find_parquet_files(root, split, config):
         raise DataError(
             f"Hub dataset {repo_id!r} has no parquet files for split {split!r}", path=root, hint=hub_download_hint(repo_id, split)
         )
@@ -317,16 +329,23 @@ class ParquetSourceTask(DatasetTask):
             raise FdrbenchError(f"task option 'hub' must be true or a Hub dataset id 'owner/name', got {value!r}")
         return value
 
+    def data_identity(self, root: Path) -> str | None:
+        """``<dataset>@<commit>`` of the files read: the Hub snapshot's commit, or the ``revision`` option
+        naming a local copy's; None when neither says it (the fingerprint then covers the annotations only)."""
+        commit = snapshot_commit(root) or self.option("revision")
+        return f"{self.hub_id() or self.hub_repo}@{commit}" if commit else None
+
     def ensure_data(self, data_dir: Path) -> Path:
         """With a Hub id the data folder is not needed; otherwise it must exist."""
         if self.hub_id():
             return data_dir
         return super().ensure_data(data_dir)
 
-    def parquet_source(self, data_dir: Path, split: str) -> tuple[Path, list[Path]]:
-        """(root the files are relative to, parquet files of ``split``): from the Hub or the data folder."""
+    def parquet_source(self, data_dir: Path, split: str, config: str | None = None) -> tuple[Path, list[Path]]:
+        """(root the files are relative to, parquet files of ``split``, named so in the files): from the Hub
+        or the data folder; ``config`` looks in that configuration's folder first."""
         repo = self.hub_id()
-        root = hub_snapshot(repo, split, self.option("revision")) if repo else data_dir
+        root = hub_snapshot(repo, split, self.option("revision"), config) if repo else data_dir
         # a Hub snapshot's files are links into the cache's blobs/ folder, two levels up
         allowed = root.parents[1] if repo and len(root.parents) > 1 else root
-        return root, [inside(allowed, path, shown=path.name) for path in find_parquet_files(root, split)]
+        return root, [inside(allowed, path, shown=path.name) for path in find_parquet_files(root, split, config)]

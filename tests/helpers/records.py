@@ -18,3 +18,10 @@ def to_records(lines) -> list[Record]:
 def score_records(lines, task, protocols=None, settings=None) -> dict[str, dict]:
     """``score_task`` over dict lines."""
     return score_task(to_records(lines), task, protocols, settings)
+
+
+def line_for(sample, **prediction) -> dict:
+    """A prediction line for a loaded sample: the given prediction fields and the sample's own truth."""
+    import msgspec
+
+    return {"sample_id": sample.id, "parse_ok": True, **prediction, "truth": msgspec.to_builtins(sample.truth())}

@@ -61,3 +61,19 @@ class TextOnlyDetector(Detector):
             else:
                 out.append(Prediction(sample_id=sample.id, label=int(p >= 0.5), raw_output="This image is fake."))
         return out
+
+
+class SizeDetector(Detector):
+    """Says what it saw: the verdict of :class:`HashDetector`, and the size of the image it was given."""
+
+    name = "sizedet"
+    uses_device = False
+
+    def predict(self, batch):
+        out = []
+        for sample in batch:
+            width, height = sample.load_image().size
+            p = id_score(sample.id)
+            text = f"an image of {width}x{height} pixels"
+            out.append(Prediction(sample_id=sample.id, label=int(p >= 0.5), p_fake=p, explanation=text, extra={"size": [width, height]}))
+        return out
