@@ -18,21 +18,14 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from fdrbench.leaderboard import tables
 from fdrbench.leaderboard.ranking import cohorts, higher_is_better, latest_per_model
 from fdrbench.leaderboard.tables import cell as cell_text
 from fdrbench.leaderboard.tables import ci_text, shown
 
 GROUP_KEY = "generator"
 ORDERS = ("benchmark and name", "release date")
-#: a column band colour per generator family (fdrbench's own palette: no result file's text reaches a style)
-FAMILY_PALETTE = {
-    "gan": "#d95f02",
-    "diffusion": "#1b9e77",
-    "autoregressive": "#7570b3",
-    "face-manipulation": "#e7298a",
-    "undisclosed": "#66a61e",
-    "unknown": "#999999",
-}
+#: the band colour of a family outside the palette of :data:`tables.FAMILY_COLOURS`
 OTHER_FAMILY = "#bbbbbb"
 
 
@@ -90,16 +83,12 @@ class HeatMap:
 
 
 def generator_facts(scores: dict, key: str = GROUP_KEY) -> dict[str, dict] | None:
-    """value of ``key`` -> the generator facts a run's scores recorded, or None when they record none."""
-    used = scores.get("generators")
-    if not isinstance(used, dict) or used.get("key", key) != key or not isinstance(used.get("known"), dict):
-        return None
-    found = {str(v): facts for v, facts in used["known"].items() if isinstance(facts, dict)}
-    return found or None
+    """value of ``key`` -> the generator facts one run's scores recorded, or None when they record none."""
+    return tables.generator_facts({"run": scores}, key) or None
 
 
 def family_colour(family: str | None) -> str:
-    return FAMILY_PALETTE.get(str(family), OTHER_FAMILY) if family else OTHER_FAMILY
+    return tables.FAMILY_COLOURS.get(str(family), OTHER_FAMILY) if family else OTHER_FAMILY
 
 
 def _text(value: object) -> str | None:

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from fdrbench.leaderboard import heatmap
+from fdrbench.leaderboard import heatmap, tables
 from fdrbench.store import read_json
 
 from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
@@ -104,7 +104,7 @@ def test_with_metadata_columns_sort_by_release_date_with_undated_last_and_carry_
     assert [c.label for c in heat.columns][:3] == ["ProGAN", "Stable Diffusion 1.4 (alpha)", "Mystery"]
     assert [c.family for c in heat.columns] == ["gan", "diffusion", "undisclosed", None, None]
     assert heat.families() == ["diffusion", "gan", "undisclosed"]
-    assert heatmap.family_colour("gan") == heatmap.FAMILY_PALETTE["gan"]
+    assert heatmap.family_colour("gan") == tables.FAMILY_COLOURS["gan"]
     assert heatmap.family_colour("</style>") == heatmap.family_colour(None) == heatmap.OTHER_FAMILY
 
 
