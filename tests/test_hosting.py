@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 
 import pytest
 
 from .conftest import REPO
 from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
-from .test_leaderboard_browser import free_port
+from .test_leaderboard_browser import serving
 
 DOCKERFILE = REPO / "Dockerfile"
 SPACE = REPO / "deploy" / "space"
@@ -59,34 +57,15 @@ def cmd() -> list[str]:
 @pytest.mark.slow
 def test_the_command_the_image_runs_serves_the_app(leaderboard_results, tmp_path):  # noqa: F811
     root, _ = leaderboard_results
-    port = free_port()
     command = cmd()
     assert command[:2] == ["fdrbench", "leaderboard"]
-    here = {"/results": str(root), "0.0.0.0": "127.0.0.1", "8501": str(port)}
-    args = [here.get(a, a) for a in command[1:]]
-    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([sys.executable, "-m", "fdrbench", *args], stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as response:
-                    assert response.status == 200
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError((tmp_path / "server.log").read_text()[-2000:]) from None
-                time.sleep(0.5)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-            assert response.status == 200 and b"<html" in response.read().lower()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
+
+    def here(port: int) -> list[str]:  # the image's paths and address, as they are on this machine
+        swap = {"/results": str(root), "0.0.0.0": "127.0.0.1", "8501": str(port)}
+        return [swap.get(a, a) for a in command[1:]]
+
+    with serving(root, tmp_path, here) as url, urllib.request.urlopen(f"{url}/", timeout=5) as response:
+        assert response.status == 200 and b"<html" in response.read().lower()
 
 
 def front_matter() -> dict[str, str]:

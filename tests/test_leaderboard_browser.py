@@ -55,12 +55,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(root: Path, tmp_path: Path):
-    """``fdrbench leaderboard`` over ``root`` on a free port; the process becomes Streamlit's, stopped by its pid."""
+def serving(root: Path, tmp_path: Path, args=None):
+    """``fdrbench leaderboard`` over ``root`` on a free port (``args(port)``: other arguments after
+    ``fdrbench``); the process becomes Streamlit's, stopped by its pid."""
     port = free_port()
+    argv = args(port) if args else ["leaderboard", "--results", str(root), "--port", str(port)]
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "fdrbench", "leaderboard", "--results", str(root), "--port", str(port)],
+        [sys.executable, "-m", "fdrbench", *argv],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
