@@ -246,7 +246,7 @@ def test_moved_regions_are_checked_against_the_data_when_it_is_there(loki_runs, 
     assert "the regions were not moved as the perturbation moves them" in message
     # without the data, the official fingerprint is all there is: the moved regions are reported as unchecked
     clean_fp, version = RunDir(clean).manifest().data_fingerprint, RunDir(clean).manifest().task_info.version
-    monkeypatch.setattr(fingerprints, "load_registry", lambda path=None: {"loki_explain": {version: {"test": clean_fp}}})
+    monkeypatch.setattr(fingerprints, "committed", lambda task: {"loki_explain": {version: {"test": clean_fp}}})
     monkeypatch.setenv("FDRBENCH_DATA", str(tmp_path / "nothing-here"))
     report = validate_run(copy, rescore=False)
     assert report.ok, report.reasons()
@@ -295,7 +295,7 @@ def test_a_clean_run_id_is_what_it_was_before_perturbations(demo_runs):
 def test_a_perturbed_run_on_the_official_data_is_marked_official():
     from fdrbench.leaderboard.index import _official_flags
 
-    official = fingerprints.load_registry()["demo"]["1"]["test"]
+    official = fingerprints.committed(DemoTask())["demo"]["1"]["test"]
     entries = [
         {
             "task": "demo",
