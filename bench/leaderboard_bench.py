@@ -83,15 +83,23 @@ def synthetic_records(truths: list[tuple[str, dict]], skill: float, seed: int) -
 
 
 def write_run(root: Path, model: str, truths: list, skill: float, seed: int, n_boot: int) -> Path:
+    import msgspec
+
     from fdrbench import __version__
-    from fdrbench.manifest import SCHEMA_VERSION, config_hash, fingerprint_truths, now_iso
-    from fdrbench.pipeline import assemble_scores, make_task
+    from fdrbench.fingerprints import fingerprint_truths
+    from fdrbench.hashing import config_hash
+    from fdrbench.manifest import now_iso
+    from fdrbench.record import Record
+    from fdrbench.resolve import make_task
+    from fdrbench.results import SCHEMA_VERSION, Manifest
     from fdrbench.scoring import ScoreSettings
+    from fdrbench.stages.score import assemble_scores
     from fdrbench.store import write_json_atomic
+    from fdrbench.types import Truth
 
     task = make_task("demo")
     records = synthetic_records(truths, skill, seed)
-    fingerprint = fingerprint_truths(truths)
+    fingerprint = fingerprint_truths([(i, msgspec.convert(t, Truth)) for i, t in truths])
     run_id = f"test-all-s0-{seed:08d}"
     config = {"model": model, "task": "demo", "task_version": task.version, "split": "test", "limit": None, "seed": 0}
     config["data_fingerprint"] = fingerprint
@@ -119,7 +127,9 @@ def write_run(root: Path, model: str, truths: list, skill: float, seed: int, n_b
         for record in records:
             handle.write(json.dumps(record) + "\n")
     write_json_atomic(run_dir / "manifest.json", manifest)
-    write_json_atomic(run_dir / "scores.json", assemble_scores(manifest, task, records, None, ScoreSettings(n_boot=n_boot)))
+    typed = [msgspec.convert(r, Record) for r in records]
+    scores = assemble_scores(Manifest.from_json(manifest), task, typed, None, ScoreSettings(n_boot=n_boot))
+    write_json_atomic(run_dir / "scores.json", scores.to_json())
     return run_dir
 
 

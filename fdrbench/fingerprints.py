@@ -49,6 +49,20 @@ def fingerprint_samples(samples: Iterable[Sample]) -> str:
     return fingerprint_truths((s.id, Truth.of(s, include_mask=False)) for s in samples)
 
 
+def public_fingerprint(samples: Iterable[Sample]) -> str:
+    """Hash of what a blind run may know of its samples: their ids and questions, in id order.
+
+    The same on the participant's side (the public release, or any copy with the truth ignored)
+    and on the organiser's (the labelled copy), so a submission can be matched to the data it
+    was made on without either side revealing or needing the labels.
+    """
+    digest = hashlib.sha256()
+    for item in sorted([s.id, s.question] for s in samples):
+        digest.update(canonical_json(item).encode("utf-8"))
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True)
 class Expected:
     """A fingerprint a run must match, and where it came from (shown to the user)."""

@@ -4,7 +4,7 @@ A detector is code the engine does not control (a plugin, a user's class, a mode
 A prediction that breaks the results contract would otherwise be stored and only fail later,
 when the run is scored or validated, so the run could never be submitted. Here each one is
 normalised (NumPy scalars to Python numbers), its long texts are cut to the stored caps, and it
-is checked against the results contract (:class:`fdrbench.record.Record`) and the task's label
+is checked against the results contract (:class:`fdrbench.record.PredictionFields`) and the task's label
 space. A bad one becomes that sample's error, with the reason; the other samples and the run go on.
 """
 
@@ -13,8 +13,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fdrbench.errors import ResultsError
-from fdrbench.record import Record
+import msgspec
+
+from fdrbench.record import PredictionFields, validation_message
 from fdrbench.types import MAX_ERROR_CHARS, MAX_TEXT_CHARS, TERNARY_CLASSES, Prediction, Sample
 
 CLASS_NAMES = (*TERNARY_CLASSES, "fake")
@@ -84,11 +85,11 @@ def checked(pred: Any, sample: Sample, label_space: str = "binary") -> Predictio
         record = fixed.to_dict()
     except Exception as exc:  # a field the dataclass rejects, or a value that cannot even be copied
         raise InvalidPrediction(f"{type(exc).__name__}: {exc}") from exc
-    try:
-        checked_record = Record.from_json({**record, "truth": {"label": sample.label}}, strict=False, where="prediction")
-    except ResultsError as exc:
-        raise InvalidPrediction(str(exc).removeprefix("prediction: ")) from exc
-    problems = checked_record.field_problems()
+    try:  # the prediction half of the contract: a blind run's samples have no truth to check it with
+        checked_fields = msgspec.convert(record, PredictionFields)
+    except msgspec.ValidationError as exc:
+        raise InvalidPrediction(validation_message(exc, record, PredictionFields)) from exc
+    problems = checked_fields.field_problems()
     if problems:
         raise InvalidPrediction(problems[0])
     allowed = _classes(label_space)

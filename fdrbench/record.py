@@ -34,7 +34,7 @@ from fdrbench.types import (
     mask_problems,
 )
 
-__all__ = ["PREDICTION_FIELDS", "Record", "Truth", "fingerprint_items", "validation_message"]
+__all__ = ["PREDICTION_FIELDS", "PredictionFields", "Record", "Truth", "fingerprint_items", "validation_message"]
 #: fields of a stored line that come from the Prediction (in the contract's order)
 PREDICTION_FIELDS = (
     "sample_id",
@@ -53,8 +53,12 @@ PREDICTION_FIELDS = (
 )
 
 
-class Record(msgspec.Struct, kw_only=True):
-    """A stored prediction with its sample's truth; ``judgement`` is attached in memory when scored."""
+class PredictionFields(msgspec.Struct, kw_only=True):
+    """The prediction half of a stored line: what a detector said about one sample, without its truth.
+
+    A :class:`Record` adds the truth; a blind submission's line (:mod:`fdrbench.blind`) is this
+    alone. The checks of these fields live here, once, for both.
+    """
 
     sample_id: str
     label: int | None = None
@@ -69,13 +73,9 @@ class Record(msgspec.Struct, kw_only=True):
     latency_s: float | None = None
     n_tokens: int | None = None
     extra: dict[str, Any] = msgspec.field(default_factory=dict)
-    truth: Truth
-    judgement: dict[str, Any] | None = None
 
-    @classmethod
-    def of(cls, prediction: Prediction, truth: Truth) -> Record:
-        fields = {name: getattr(prediction, name) for name in PREDICTION_FIELDS}
-        return cls(truth=truth, **fields)
+    def to_json(self) -> dict[str, Any]:
+        return msgspec.to_builtins(self)
 
     def prediction(self, where: str = "") -> Prediction:
         """The stored prediction as the detector API's type (its own checks applied)."""
@@ -83,12 +83,6 @@ class Record(msgspec.Struct, kw_only=True):
             return Prediction(**{name: getattr(self, name) for name in PREDICTION_FIELDS})
         except (TypeError, ValueError) as exc:
             raise ResultsError(f"{where or f'sample {self.sample_id!r}'}: {exc}") from exc
-
-    def to_json(self) -> dict[str, Any]:
-        """The line as written: prediction fields then ``truth`` (never the in-memory judgement)."""
-        out = msgspec.to_builtins(self)
-        out.pop("judgement", None)
-        return out
 
     def field_problems(self) -> list[str]:
         """Problems of the prediction fields the types cannot express: ranges, caps, plain ``extra``."""
@@ -118,6 +112,24 @@ class Record(msgspec.Struct, kw_only=True):
                 out.append(f"'{name}' must not be negative, got {value}")
         out.extend(mask_problems(self.mask, "mask"))
         out.extend(extra_problems(self.extra))
+        return out
+
+
+class Record(PredictionFields, kw_only=True):
+    """A stored prediction with its sample's truth; ``judgement`` is attached in memory when scored."""
+
+    truth: Truth
+    judgement: dict[str, Any] | None = None
+
+    @classmethod
+    def of(cls, prediction: Prediction, truth: Truth) -> Record:
+        fields = {name: getattr(prediction, name) for name in PREDICTION_FIELDS}
+        return cls(truth=truth, **fields)
+
+    def to_json(self) -> dict[str, Any]:
+        """The line as written: prediction fields then ``truth`` (never the in-memory judgement)."""
+        out = msgspec.to_builtins(self)
+        out.pop("judgement", None)
         return out
 
     def problems(self) -> list[str]:

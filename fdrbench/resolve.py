@@ -24,7 +24,7 @@ from fdrbench.api.detector import Detector, as_detector
 from fdrbench.api.task import Task
 from fdrbench.distributed import DistInfo, dist_info, resolve_device
 from fdrbench.errors import FdrbenchError
-from fdrbench.fingerprints import fingerprint_samples
+from fdrbench.fingerprints import fingerprint_samples, public_fingerprint
 from fdrbench.hashing import config_hash
 from fdrbench.kvargs import construct
 from fdrbench.paths import writable_folder
@@ -56,6 +56,8 @@ class RunConfig:
     n_boot: int = 1000
     show_progress: bool = True
     retry_failed: bool = False
+    #: a blind run: the detector sees no truth and a submission is written instead of scores
+    predict_only: bool = False
     #: a perturbation spec or preset member (``jpeg:q=70``, ``fakevlm_t7/jpeg70``), None for clean images
     perturb: str | None = None
 
@@ -129,6 +131,25 @@ def model_label(config: RunConfig, detector: Detector) -> str:
     return safe_name(config.model.rpartition(":")[2] or config.model)
 
 
+def blind_samples(task: Task, samples: list[Sample], config: RunConfig) -> tuple[list[Sample], str]:
+    """The samples a blind run predicts (the task's :meth:`~fdrbench.api.task.Task.blind_sample`
+    view, without truth) and their public fingerprint; refused where a blind run cannot be made."""
+    if not config.predict_only:
+        raise FdrbenchError(
+            f"task {task.name!r}: this data holds no labels (a held-out benchmark's public release); "
+            "run with --predict-only to write a submission for the benchmark's organiser to score"
+        )
+    if config.limit is not None:
+        raise FdrbenchError("--predict-only covers the whole split: a submission is scored on every sample, so --limit is refused")
+    if config.protocols:
+        raise FdrbenchError("--protocol has no effect with --predict-only: the organiser scores the submission under every protocol")
+    public = [task.blind_sample(s) for s in samples]
+    for sample in public:
+        if sample.label is not None or sample.cls is not None or sample.group or sample.reference.all_texts() or sample.mask is not None:
+            raise FdrbenchError(f"task {task.name!r}: blind_sample() kept the truth of sample {sample.id!r}; it must drop it")
+    return public, public_fingerprint(public)
+
+
 def plan(config: RunConfig) -> RunPlan:
     """Make the task and detector, load the samples and decide the run folder."""
     from fdrbench import perturb
@@ -141,7 +162,10 @@ def plan(config: RunConfig) -> RunPlan:
     split = config.split or task.default_split
     data_dir = Path(config.data_dir) if config.data_dir else None
     samples = task.load(data_dir, split, config.limit, config.seed)
-    fingerprint = fingerprint_samples(samples)
+    if config.predict_only or any(s.label is None for s in samples):
+        samples, fingerprint = blind_samples(task, samples, config)
+    else:
+        fingerprint = fingerprint_samples(samples)
     settings = {
         "model": config.model,
         "model_args": scrub(config.model_args),
@@ -153,6 +177,7 @@ def plan(config: RunConfig) -> RunPlan:
         "seed": config.seed,
         "data_fingerprint": fingerprint,
         "model_identity": scrub(detector.identity(task) or {}),
+        **({"predict_only": True} if config.predict_only else {}),
     }
     label = model_label(config, detector)
     limit_tag = "all" if config.limit is None else f"n{config.limit}"

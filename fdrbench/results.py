@@ -107,6 +107,21 @@ class JudgeInfo(msgspec.Struct, kw_only=True):
     sessions: list[dict[str, Any]] = msgspec.field(default_factory=list)
 
 
+class SubmissionInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A blind submission's part of a manifest (:mod:`fdrbench.blind`).
+
+    ``role`` is ``"submission"`` in the participant's ``submission-manifest.json`` (made without
+    the truth: ``data_fingerprint`` is then the public fingerprint, over sample ids and
+    questions) and ``"scored"`` in the run folder the organiser made of it, which also records
+    the hashes of the two files it was made from.
+    """
+
+    role: str
+    public_fingerprint: str
+    sha256: str | None = None
+    manifest_sha256: str | None = None
+
+
 class PerturbationInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A perturbed run's ``perturbation``: what was applied (``fdrbench.perturb.describe``) and the
     two fingerprints its data fingerprint is checked through: the clean samples' and the stored truths'
@@ -151,10 +166,13 @@ class Manifest(Contract, kw_only=True):
     prompt_sha256: str | None
     abort_reason: str | None = None
     judge: JudgeInfo | None = None
+    submission: SubmissionInfo | None = None
     perturbation: PerturbationInfo | None = None
 
     def problems(self) -> list[str]:
         out = []
+        if self.submission is not None and self.submission.role not in ("submission", "scored"):
+            out.append(f"submission.role must be 'submission' or 'scored', got {self.submission.role!r}")
         if self.status not in ("running", "complete"):
             out.append(f"'status' must be 'running' or 'complete', got {self.status!r}")
         if self.task_info.n_samples <= 0:

@@ -9,7 +9,7 @@ starts, so an interruption loses at most the batch in flight.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -17,7 +17,7 @@ from fdrbench.api.detector import Detector
 from fdrbench.errors import DataError, RunAborted
 from fdrbench.prediction_check import checked_or_error
 from fdrbench.progress import Bar
-from fdrbench.record import Record, Truth
+from fdrbench.record import PredictionFields, Record, Truth
 from fdrbench.store import PredictionWriter
 from fdrbench.types import Prediction, Sample
 
@@ -91,7 +91,8 @@ def _predict_isolated(detector: Detector, batch: list[Sample], label_space: str 
     return {p.sample_id: p for p in preds}
 
 
-def _record(sample: Sample, pred: Prediction) -> Record:
+def record_line(sample: Sample, pred: Prediction) -> Record:
+    """The stored line of a run folder: the prediction with its sample's truth."""
     try:
         truth = Truth.of(sample)
     except DataError as exc:
@@ -108,10 +109,13 @@ def infer(
     max_failures: int | None,
     bar: Bar,
     label_space: str = "binary",
+    line: Callable[[Sample, Prediction], Record | PredictionFields] = record_line,
 ) -> InferStats:
     """Predict ``samples`` in batches, appending each finished batch to ``writer``.
 
     ``label_space`` is the task's: a prediction naming a class outside it is that sample's error.
+    ``line`` makes the stored line of a sample and its prediction: a :class:`Record` with the
+    sample's truth, or the prediction alone in a blind run.
     """
     stats = InferStats()
     batches = [list(samples[i : i + batch_size]) for i in range(0, len(samples), batch_size)]
@@ -124,7 +128,7 @@ def infer(
             pending = pool.submit(_prefetch, batches[number + 1]) if prefetch and number + 1 < len(batches) else None
             preds = {sid: Prediction.from_error(sid, err) for sid, err in load_errors.items()}
             preds.update(_predict_isolated(detector, [s for s in batch if s.id not in load_errors], label_space))
-            records = [_record(sample, preds[sample.id]) for sample in batch]
+            records = [line(sample, preds[sample.id]) for sample in batch]
             writer.write(records)
             for sample in batch:
                 sample.release_image()

@@ -188,9 +188,10 @@ class PredictionWriter:
 
 
 def _jsonl(records: list[dict[str, Any]] | list[Record]) -> bytes:
-    """Records as JSON lines, secrets blanked (:mod:`fdrbench.redact`): nothing written carries a key."""
+    """Records (or any typed line with ``to_json``) as JSON lines, secrets blanked (:mod:`fdrbench.redact`):
+    nothing written carries a key."""
     secrets = known_secrets()
-    rows = (r.to_json() if isinstance(r, Record) else r for r in records)
+    rows = (r if isinstance(r, dict) else r.to_json() for r in records)
     return b"".join(json.dumps(redact(r, secrets), ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n" for r in rows)
 
 

@@ -77,6 +77,17 @@ def stage_copy(run_dir: Path, staging: Path) -> None:
     shutil.copyfile(run.scores_path, staging / SCORES)
 
 
+def publishable_copy(run_dir: Path, staging: Path) -> None:
+    """The sanitised copy of an already validated run, written into ``staging`` and checked fit to
+    publish (what ``submit`` files and ``results pack`` bundles)."""
+    stage_copy(run_dir, staging)
+    staged = validate_run(staging, portable=True, rescore=False, official=False)
+    if not staged.ok:
+        raise SubmissionRejected(staged, stage="the sanitised copy")
+    if (staging / SCORES).read_bytes() != (run_dir / SCORES).read_bytes():
+        raise FdrbenchError(f"{run_dir / SCORES} changed while it was being copied; try again")
+
+
 def submit_run(
     run_dir: Path,
     results_root: Path = Path("results"),
@@ -103,12 +114,7 @@ def submit_run(
     staging_root = results_root / f".staging-{uuid.uuid4().hex[:12]}"
     staging = staging_root / manifest.task / manifest.model / manifest.run_id
     try:
-        stage_copy(run_dir, staging)
-        staged = validate_run(staging, portable=True, rescore=False, official=False)
-        if not staged.ok:
-            raise SubmissionRejected(staged, stage="the sanitised copy")
-        if (staging / SCORES).read_bytes() != (run_dir / SCORES).read_bytes():
-            raise FdrbenchError(f"{run_dir / SCORES} changed while it was being submitted; submit again")
+        publishable_copy(run_dir, staging)
         replaced = dest.exists()
         dest.parent.mkdir(parents=True, exist_ok=True)
         if replaced:

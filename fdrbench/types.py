@@ -125,10 +125,15 @@ class Truth(msgspec.Struct):
 
 @dataclass
 class Sample:
-    """One benchmark item. Images and masks are opened lazily, only when a detector asks."""
+    """One benchmark item. Images and masks are opened lazily, only when a detector asks.
+
+    ``label`` is None only for a held-out benchmark's public release, whose labels stay with its
+    organiser (:meth:`fdrbench.api.task.Task.has_labels`): such samples can be predicted
+    (``fdrbench run --predict-only``) but have no truth to store or score.
+    """
 
     id: str
-    label: int
+    label: int | None
     image: ImageSource | None = None
     image_ref: str | None = None
     cls: str | None = None
@@ -142,8 +147,8 @@ class Sample:
     _image_cache: Any = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.label not in (REAL, FAKE):
-            raise DataError(f"label must be 0 (real) or 1 (fake), got {self.label!r}", record=self.id)
+        if self.label not in (REAL, FAKE, None):
+            raise DataError(f"label must be 0 (real), 1 (fake) or None (held out), got {self.label!r}", record=self.id)
         if self.cls is not None and label_of_class(self.cls) != self.label:
             raise DataError(f"class {self.cls!r} disagrees with label {self.label}", record=self.id)
         if self.image_ref is None and isinstance(self.image, (str, os.PathLike)):
@@ -175,6 +180,12 @@ class Sample:
     def truth(self, include_mask: bool = True) -> Truth:
         """What scoring needs to know about this sample, stored beside its prediction (the mask
         run-length encoded). A sample seen through a transformation overrides it."""
+        if self.label is None:
+            raise DataError(
+                "this sample has no label (a held-out benchmark's public data): it can be predicted with "
+                "`fdrbench run --predict-only`, not scored",
+                record=self.id,
+            )
         mask = None
         if include_mask and self.mask is not None:
             loaded, info = self.load_mask_info()

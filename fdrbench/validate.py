@@ -42,6 +42,11 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+def is_safe_name(value: str) -> bool:
+    """True for a name that can be a results folder: letters, digits, '.', '_', '-', not starting with '.' or '-'."""
+    return bool(_SAFE_NAME.match(value))
+
+
 def _contract(check: Check, read):
     """``read()`` of a contract type, its ResultsError reported as the check's problem."""
     try:
@@ -94,7 +99,7 @@ def check_manifest(run: RunDir, report: Report) -> Manifest | None:
             check.fail(f"{where}: 'schema_version' is {manifest.schema_version!r}, this fdrbench reads {SCHEMA_VERSION}")
         names = {"task": manifest.task, "model": manifest.model, "run_id": manifest.run_id}
         for key, value in names.items():
-            if not _SAFE_NAME.match(value):
+            if not is_safe_name(value):
                 check.fail(f"{where}: '{key}' {value!r} is not a safe folder name (letters, digits, '.', '_', '-')")
         layout = {"run_id": run.path.name, "model": run.path.parent.name, "task": run.path.parent.parent.name}
         for key, folder in layout.items():

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fdrbench.leaderboard.views import benchmark, common, compare, explorer, overview, reproduction, robustness
+from fdrbench.leaderboard.views import benchmark, common, compare, explorer, generators, overview, reproduction, robustness
 
 PAGES = {
     "overview": overview,
     "benchmark": benchmark,
+    "generators": generators,
     "explorer": explorer,
     "compare": compare,
     "reproduction": reproduction,

@@ -25,6 +25,16 @@ from fdrbench.store import prediction_files
 from fdrbench.types import LABEL_NAMES
 
 OUTCOMES = ("right", "wrong", "unparsed")
+#: the kinds of error the explorer filters on (fake = positive): a real image called fake is a false positive
+ERROR_TYPES = ("false positive", "false negative", "unparsed", "correct")
+#: the explorer's orders; confidence is the detector's probability for the verdict it gave
+SORTS = {
+    "sample id": ("sample_id", True),
+    "confidence, highest first": ("confidence", False),
+    "confidence, lowest first": ("confidence", True),
+    "p_fake, highest first": ("p_fake", False),
+    "p_fake, lowest first": ("p_fake", True),
+}
 MAX_IMAGE_SIDE = 512
 CURVE_POINTS = 200
 
@@ -61,8 +71,23 @@ def outcome(record: Record) -> str:
     return "right" if record.label == record.truth.label else "wrong"
 
 
+def error_type(record: Record) -> str:
+    """``false positive`` (a real image called fake), ``false negative`` (a fake called real), ``unparsed`` or ``correct``."""
+    found = outcome(record)
+    if found != "wrong":
+        return "correct" if found == "right" else found
+    return "false positive" if record.truth.label == 0 else "false negative"
+
+
+def confidence(record: Record) -> float | None:
+    """How sure the detector was of the verdict it gave: ``p_fake`` for a fake verdict, ``1 - p_fake`` for a real one."""
+    if record.p_fake is None or record.label not in (0, 1):
+        return None
+    return record.p_fake if record.label == 1 else 1.0 - record.p_fake
+
+
 def predictions_table(root: Path, path: str) -> pd.DataFrame:
-    """One row per sample: truth, verdict, ``p_fake``, outcome, texts, image reference and masks."""
+    """One row per sample: truth, verdict, ``p_fake``, confidence, outcome and error type, texts, image and masks."""
     records, _ = RunDir(run_dir(root, path)).records()
     rows = []
     for record in records.values():
@@ -73,7 +98,9 @@ def predictions_table(root: Path, path: str) -> pd.DataFrame:
             "truth_class": truth.cls,
             "prediction": LABEL_NAMES.get(record.label, "none") if record.label in (0, 1) else "none",
             "p_fake": record.p_fake,
+            "confidence": confidence(record),
             "outcome": outcome(record),
+            "error_type": error_type(record),
             "explanation": record.explanation,
             "raw_output": record.raw_output,
             "error": record.error,
@@ -99,6 +126,7 @@ def filter_predictions(
     outcomes: list[str] | None = None,
     truths: list[str] | None = None,
     search: str = "",
+    error_types: list[str] | None = None,
 ) -> pd.DataFrame:
     """Rows matching every filter; an empty or None filter keeps everything."""
     keep = pd.Series(True, index=frame.index)
@@ -109,9 +137,28 @@ def filter_predictions(
         keep &= frame["outcome"].isin(outcomes)
     if truths:
         keep &= frame["truth"].isin(truths)
+    if error_types:
+        keep &= frame["error_type"].isin(error_types)
     if search:
         keep &= frame["sample_id"].str.contains(search, case=False, regex=False)
     return frame[keep]
+
+
+def sort_predictions(frame: pd.DataFrame, by: str = "sample id", wrong_first: bool = False) -> pd.DataFrame:
+    """Rows in the order :data:`SORTS` names (samples without the value last, then by id); with
+    ``wrong_first`` the false positives and negatives come first, then the unparsed, then the right."""
+    if frame.empty:
+        return frame
+    column, ascending = SORTS[by]
+    keys, order = [column], [ascending]
+    if column != "sample_id":
+        keys, order = [*keys, "sample_id"], [*order, True]
+    if wrong_first:
+        rank = frame["outcome"].map({"wrong": 0, "unparsed": 1, "right": 2})
+        frame = frame.assign(_first=rank)
+        keys, order = ["_first", *keys], [True, *order]
+    out = frame.sort_values(keys, ascending=order, na_position="last", kind="stable")
+    return out.drop(columns=["_first"], errors="ignore").reset_index(drop=True)
 
 
 # --------------------------------------------------------------------------- images

@@ -126,6 +126,45 @@ def paired_differences(rows: list[dict]) -> go.Figure:
     return _layout(fig, "Paired differences (B − A) with confidence intervals", "difference (percentage points)", "")
 
 
+def heat_map(heat) -> go.Figure:
+    """Detectors (rows) x generators (columns) coloured by value; hover shows the value, its CI and n.
+    With generator metadata a band above the map marks each column's family (legend: the families)."""
+    x = [_name(c.label) for c in heat.columns]
+    hover = [[(heat.cell(d, i).hover(heat.metric) if heat.cell(d, i) else "no value") for i in range(len(x))] for d in heat.detectors]
+    fig = go.Figure(
+        go.Heatmap(
+            z=heat.shown_values(),
+            x=x,
+            y=[_name(d) for d in heat.detectors],
+            customdata=[[_name(t) for t in row] for row in hover],
+            hovertemplate="%{y} · %{x}<br>%{customdata}<extra></extra>",
+            colorscale="Viridis",
+            reversescale=not heat.higher_is_better,
+            colorbar={"title": _name(heat.metric)},
+            xgap=1,
+            ygap=1,
+        )
+    )
+    from fdrbench.leaderboard.heatmap import family_colour
+
+    for family in heat.families():
+        mine = [i for i, c in enumerate(heat.columns) if c.family == family]
+        fig.add_trace(
+            go.Scatter(
+                x=[x[i] for i in mine],
+                y=["family"] * len(mine),
+                mode="markers",
+                marker={"symbol": "square", "size": 14, "color": family_colour(family)},
+                name=_name(family),
+                hovertemplate="%{x}: " + _name(family) + "<extra></extra>",
+            )
+        )
+    direction = "higher is better" if heat.higher_is_better else "lower is better"
+    fig = _layout(fig, f"{heat.metric} per generator ({direction}; hover: CI and n)", "generator", "detector")
+    fig.update_layout(height=max(320, 60 + 36 * (len(heat.detectors) + 1)))
+    return fig
+
+
 def robustness(points: list[dict], metric: str, conditions: list[str]) -> go.Figure:
     """The metric under each condition (clean first) for every detector, with CI whiskers."""
     fig = go.Figure()

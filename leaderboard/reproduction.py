@@ -16,6 +16,13 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard.data import run_dir
 from fdrbench.results import RunDir
 
+#: the verdict rule in one paragraph, shown above every table of checks (app and static site)
+RULE = (
+    "reproduced: the published value lies inside the measured 95% CI widened by half its printed precision; "
+    "deviates: it lies outside (detail: measured minus published, and in CI half-widths); "
+    "not comparable: task version, split, subset, options, protocol, model or settings differ (detail says which). "
+    "Values on the paper's scale; stored scores only (fdrbench reproduce TARGET --run RUN_DIR re-scores stale ones)."
+)
 COLUMNS = [
     "benchmark",
     "detector",

@@ -46,6 +46,8 @@ ENGINE_STARTS = {
     ("fdrbench.cli.evaluation", "fdrbench.adapters.baselines.demo"): "`fdrbench demo` runs the baseline on the demo benchmark",
     ("fdrbench.cli.publishing", "fdrbench.leaderboard.index"): "`submit` and `validate --portable` keep results/index.json current",
     ("fdrbench.cli.publishing", "fdrbench.leaderboard.launch"): "`fdrbench leaderboard` starts the app",
+    ("fdrbench.cli.publishing", "fdrbench.leaderboard.export"): "`fdrbench leaderboard export` writes the static site",
+    ("fdrbench.cli.exchange", "fdrbench.leaderboard.index"): "`results unpack` and `score-submission` keep results/index.json current",
 }
 MAX_ENGINE_LINES = 400
 

@@ -262,9 +262,10 @@ def test_compare_page_paired_differences(monkeypatch, leaderboard_results):  # n
 def test_sidebar_navigation_reaches_every_page(monkeypatch, leaderboard_results):  # noqa: F811
     root, _ = leaderboard_results
     app = open_app(monkeypatch, root)
-    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Explorer", "Compare", "Reproduction", "Robustness"]
+    assert app.sidebar.radio[0].options == ["Overview", "Benchmark", "Generators", "Explorer", "Compare", "Reproduction", "Robustness"]
     for page, header in (
         ("benchmark", "Per-benchmark results"),
+        ("generators", "Detectors by generator"),
         ("explorer", "Per-sample explorer"),
         ("compare", "Compare runs"),
         ("reproduction", "Published numbers, reproduced?"),
@@ -276,3 +277,47 @@ def test_sidebar_navigation_reaches_every_page(monkeypatch, leaderboard_results)
         assert app.header[0].value == header
         assert app.query_params["page"] == page
     assert app.sidebar.caption[0].value == "5 runs on 1 benchmarks"
+
+
+def test_explorer_sorts_by_confidence_wrong_first_and_filters_by_error_type(monkeypatch, leaderboard_results):  # noqa: F811
+    root, runs = leaderboard_results
+    records = [json.loads(line) for line in (runs["spectral"] / "predictions.jsonl").read_text().splitlines()]
+
+    def error(r: dict) -> str:
+        if r["error"] is not None or not r["parse_ok"] or r["label"] is None:
+            return "unparsed"
+        if r["label"] == r["truth"]["label"]:
+            return "correct"
+        return "false positive" if r["truth"]["label"] == 0 else "false negative"
+
+    def sure(r: dict) -> float:
+        return r["p_fake"] if r["label"] == 1 else 1 - r["p_fake"]
+
+    app = open_app(monkeypatch, root, "explorer", run=run_path(runs, "spectral"))
+    app.selectbox(key="ex_sort").set_value("confidence, highest first").run()
+    app.checkbox(key="ex_wrong_first").check().run()
+    table = app.dataframe[0].value
+    wrong = sorted((r for r in records if error(r) in ("false positive", "false negative")), key=lambda r: (-sure(r), r["sample_id"]))
+    assert list(table["sample_id"][: len(wrong)]) == [r["sample_id"] for r in wrong]  # the most confident mistakes first
+    assert set(table["outcome"][len(wrong) :]) == {"right"}
+    first = [t for t in texts(app) if t.startswith("sample: ")][0]
+    assert first == f"sample: {wrong[0]['sample_id']}"
+    assert f"error type: {error(wrong[0])}" in texts(app)
+    app.multiselect(key="ex_error").set_value(["false positive"]).run()
+    positives = [r for r in records if error(r) == "false positive"]
+    assert f"{len(positives)} of 240 samples match." in captions(app)
+    assert set(app.dataframe[0].value["error_type"]) == {"false positive"}
+    assert set(app.dataframe[0].value["truth"]) == {"real"} and set(app.dataframe[0].value["prediction"]) == {"fake"}
+    app.selectbox(key="ex_sort").set_value("p_fake, lowest first").run()
+    assert list(app.dataframe[0].value["p_fake"]) == sorted(r["p_fake"] for r in positives)
+
+
+def test_explorer_error_types_of_unparsed_verdicts(monkeypatch, leaderboard_results):  # noqa: F811
+    root, runs = leaderboard_results
+    app = open_app(monkeypatch, root, "explorer", run=run_path(runs, "textonly"))
+    app.multiselect(key="ex_error").set_value(["unparsed"]).run()
+    unparsed = sum(1 for line in (runs["textonly"] / "predictions.jsonl").read_text().splitlines() if not json.loads(line)["parse_ok"])
+    assert f"{unparsed} of 240 samples match." in captions(app)
+    app.selectbox(key="ex_sort").set_value("confidence, highest first").run()  # no p_fake at all: the order is by id
+    table = app.dataframe[0].value
+    assert list(table["sample_id"]) == sorted(table["sample_id"]) and table["confidence"].isna().all()

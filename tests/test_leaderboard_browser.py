@@ -55,12 +55,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(root: Path, tmp_path: Path):
-    """``fdrbench leaderboard`` over ``root`` on a free port; the process becomes Streamlit's, stopped by its pid."""
+def serving(root: Path, tmp_path: Path, args=None):
+    """``fdrbench leaderboard`` over ``root`` on a free port (``args(port)``: other arguments after
+    ``fdrbench``); the process becomes Streamlit's, stopped by its pid."""
     port = free_port()
+    argv = args(port) if args else ["leaderboard", "--results", str(root), "--port", str(port)]
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [sys.executable, "-m", "fdrbench", "leaderboard", "--results", str(root), "--port", str(port)],
+        [sys.executable, "-m", "fdrbench", *argv],
         stdout=log,
         stderr=subprocess.STDOUT,
         cwd=tmp_path,
@@ -155,6 +157,39 @@ def test_overview_and_explorer_render_in_a_real_browser(server):
     assert "240 of 240 samples match." in text
     explorer = screenshot(explorer_url, "explorer")
     assert overview.stat().st_size > 0 and explorer.stat().st_size > 0
+
+
+#: hosts Chromium itself calls (updates, clock, accounts), whatever page is open; blocked like every other
+BROWSER_SERVICES = re.compile(r"^https?://[^/]*\.(google\.com|googleapis\.com|gvt1\.com)(/|$)")
+
+
+def test_exported_site_renders_from_disk_with_the_network_off(leaderboard_results, tmp_path):  # noqa: F811
+    from fdrbench.leaderboard.export import export_site, slug
+
+    root, _ = leaderboard_results
+    out = tmp_path / "site"
+    export_site(root, out)
+    netlog = tmp_path / "netlog.json"
+    blocked = ("--host-resolver-rules=MAP * ~NOTFOUND", f"--log-net-log={netlog}")
+    started = time.monotonic()
+    dom = chromium(*blocked, "--dump-dom", (out / "index.html").as_uri()).stdout
+    text = visible_text(dom)
+    assert "Leaderboard overview" in text and "spectral" in text and "hashdet" in text and "Rank = 1 +" in text
+    assert time.monotonic() - started < 60
+    requested = set(re.findall(r'"url":"([^"]+)"', netlog.read_text()))
+    assert not [u for u in requested if not u.startswith("file:") and not BROWSER_SERVICES.match(u)], requested
+    dom = chromium(*blocked, "--dump-dom", (out / "generators.html").as_uri()).stdout
+    assert "<svg" in dom and "<rect" in dom and "n = 80" in dom
+    bench = chromium("--host-resolver-rules=MAP * ~NOTFOUND", "--dump-dom", (out / "bench" / f"{slug('demo')}.html").as_uri()).stdout
+    assert "Per generator: accuracy" in visible_text(bench)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    chromium(
+        "--host-resolver-rules=MAP * ~NOTFOUND",
+        f"--screenshot={SHOTS / 'static-generators.png'}",
+        "--window-size=1300,1100",
+        (out / "generators.html").as_uri(),
+    )
+    assert (SHOTS / "static-generators.png").stat().st_size > 0
 
 
 def test_the_robustness_page_renders_in_a_real_browser(robustness_sweep, tmp_path):  # noqa: F811

@@ -51,6 +51,8 @@ def _resolve(argv: list[str]) -> tuple[Any | None, list[str], str]:
     words = list(argv)
     while hasattr(command, "commands"):
         name = words[0].strip("[]") if words else ""
+        if name not in command.commands and getattr(command, "invoke_without_command", False):
+            break  # a group that runs on its own (``fdrbench leaderboard --results R``): its options follow
         if name not in command.commands:
             return None, words, f"`fdrbench {' '.join(path)}` has no subcommand {name!r}"
         command = command.commands[name]

@@ -131,6 +131,20 @@ class Task(ABC):
         references (the reference-explanation rubric when there are reference texts)."""
         return None
 
+    def has_labels(self, data_dir: Path, split: str) -> bool:
+        """Whether the data folder holds the labels of ``split``. A held-out benchmark's public
+        release does not: its samples come with ``label`` None, they can only be predicted
+        (``fdrbench run --predict-only`` writes a submission), and the organiser, who keeps the
+        labelled copy, scores the submission (``fdrbench score-submission``)."""
+        return True
+
+    def blind_sample(self, sample: Sample) -> Sample:
+        """What a detector may see of ``sample`` in a blind run: its id, image and question, and
+        nothing of its truth (label, class, groups, reference, mask) or metadata (a dataset's
+        metadata can hold the answer). A task whose prompt or verdict rule reads metadata that
+        is part of the public question overrides this to keep those keys."""
+        return Sample(id=sample.id, label=None, image=sample.image, image_ref=sample.image_ref, question=sample.question)
+
     @classmethod
     def fingerprints_file(cls) -> Traversable | None:
         """Where this task's official fingerprints are committed: ``fingerprints.json`` in the package
@@ -172,11 +186,20 @@ class Task(ABC):
             raise FdrbenchError(f"task {self.name!r} has no split {split!r}; splits: {', '.join(self.splits)}")
         root = self.ensure_data(Path(data_dir) if data_dir else self.default_data_dir())
         samples = list(self.samples(root, split))
+        labelled = self.has_labels(root, split)
         seen: set[str] = set()
         for sample in samples:
             if sample.id in seen:
                 raise DataError(f"duplicate sample id {sample.id!r} in split {split!r}", path=root)
             seen.add(sample.id)
+            if labelled and sample.label is None:
+                raise DataError(
+                    f"split {split!r} of task {self.name!r} holds labels, but this sample has none", path=root, record=sample.id
+                )
+            if not labelled and sample.label is not None:
+                raise DataError(
+                    f"split {split!r} of task {self.name!r} is held out (no labels), but this sample has one", path=root, record=sample.id
+                )
         if not samples:
             raise DataError(f"split {split!r} of task {self.name!r} has no samples", path=root, hint=self.download_hint or None)
         return subsample(samples, limit, seed)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 # each command group registers itself on ``app`` when imported (--help lists groups of subcommands last)
-from fdrbench.cli import datasets, evaluation, publishing, reproducing  # noqa: F401
+from fdrbench.cli import datasets, evaluation, exchange, publishing, reproducing  # noqa: F401
 from fdrbench.cli.app import app
 
 

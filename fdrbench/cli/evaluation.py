@@ -22,7 +22,12 @@ def run(
     split: str | None = opt.SPLIT,
     limit: int | None = opt.LIMIT,
     batch_size: int = opt.BATCH_SIZE,
-    out: Path = opt.OUT,
+    out: Path | None = typer.Option(
+        None,
+        "--out",
+        "-o",
+        help="Results root (default results/, submissions/ with --predict-only); the run goes to <out>/<task>/<model>/<run_id>/.",
+    ),
     run_id: str | None = opt.RUN_ID,
     name: str | None = opt.NAME,
     seed: int = opt.SEED,
@@ -41,13 +46,31 @@ def run(
         "or a preset member such as fakevlm_t7/jpeg70. Part of the run id and data fingerprint.",
     ),
     progress: bool = opt.PROGRESS,
+    predict_only: bool = typer.Option(
+        False,
+        "--predict-only",
+        help="Blind run: the detector sees no truth; writes submission.jsonl for the benchmark's organiser to score.",
+    ),
 ) -> None:
     """Evaluate a detector on a task: infer (resumable), score, print the headline table."""
     settings = dict(locals())  # the options above, as typed
     from fdrbench.pipeline import run as run_pipeline
     from fdrbench.report import print_scores
 
-    result = run_pipeline(opt.run_config(**settings))
+    predict_only = settings.pop("predict_only")
+    settings["out"] = out or Path("submissions" if predict_only else "results")
+    config = opt.run_config(**settings)
+    if predict_only:
+        from dataclasses import replace
+
+        from fdrbench.blind.predict import predict_only as run_blind
+
+        blind = run_blind(replace(config, predict_only=True))
+        failed = f", {blind.n_failed} failed" if blind.n_failed else ""
+        typer.echo(f"submission: {blind.submission} ({blind.n_predicted} predictions{failed}; no truth was read)")
+        typer.echo("send it with the submission-manifest.json beside it to the benchmark's organiser")
+        return
+    result = run_pipeline(config)
     if result.scores is not None:
         print_scores(result.scores)
         typer.echo(f"run folder: {result.run_dir}")

@@ -78,9 +78,16 @@ def judge(
 # --------------------------------------------------------------------------- leaderboard / validate / submit
 
 
-@app.command()
+leaderboard_app = typer.Typer(
+    help="Browse results in the Streamlit leaderboard, or export them as a static site.", no_args_is_help=False, add_completion=False
+)
+app.add_typer(leaderboard_app, name="leaderboard")
+
+
+@leaderboard_app.callback(invoke_without_command=True)
 @handle_errors
 def leaderboard(
+    ctx: typer.Context,
     results: Path = typer.Option(Path("results"), "--results", "-r", help="Results root the app reads."),
     port: int = typer.Option(8501, help="Port to serve on."),
     address: str = typer.Option("127.0.0.1", help="Address to bind; 127.0.0.1 serves this machine only."),
@@ -90,6 +97,8 @@ def leaderboard(
     rebuild_index: bool = typer.Option(False, help="Rebuild <results>/index.json, paired tests included, and exit."),
 ) -> None:
     """Browse results in the Streamlit leaderboard (reads the results folder only; never runs a model)."""
+    if ctx.invoked_subcommand is not None:
+        return
     if rebuild_index:
         from fdrbench.leaderboard.index import update_index
 
@@ -98,6 +107,21 @@ def leaderboard(
     from fdrbench.leaderboard.launch import parse_data_dirs, serve
 
     serve(results, port, address, parse_data_dirs(data_dir))
+
+
+@leaderboard_app.command("export")
+@handle_errors
+def leaderboard_export(
+    results: Path = typer.Option(Path("results"), "--results", "-r", help="Results root to export."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder of the site: new, empty, or a site exported before (replaced)."),
+    progress: bool = typer.Option(True, help="Show a progress bar."),
+) -> None:
+    """Write the leaderboard as a static site (HTML and JSON, no script, no external request; open index.html)."""
+    from fdrbench.leaderboard.export import export_site
+
+    done = export_site(results, out, show_progress=progress)
+    pages = sum(1 for name in done.pages if name.endswith(".html"))
+    typer.echo(f"wrote {pages} pages for {done.runs} runs to {done.out} in {done.seconds:.1f} s; open {done.out / 'index.html'}")
 
 
 @app.command()

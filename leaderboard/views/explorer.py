@@ -17,6 +17,8 @@ from fdrbench.leaderboard import data
 from fdrbench.leaderboard.views.common import Context, empty_results, escape_markdown, pick_run, predictions, problem
 
 TITLE = "Explorer"
+#: the columns of the matching-samples table, before the sample groups
+TABLE_COLUMNS = ("sample_id", "truth", "truth_class", "prediction", "p_fake", "confidence", "outcome", "error_type")
 PAGE_SIZES = (10, 20, 50)
 OUTCOME_BADGES = {"right": ":green[**right**]", "wrong": ":red[**wrong**]", "unparsed": ":orange[**unparsed**]"}
 
@@ -41,16 +43,20 @@ def render(ctx: Context) -> None:
         st.info("This run has no predictions.")
         return
     group_columns = data.group_columns(table)
-    filters = st.columns(len(group_columns) + 3)
+    filters = st.columns(len(group_columns) + 4)
     groups = {}
     for box, column in zip(filters, group_columns, strict=False):
         name = column.split(":", 1)[1]
         values = sorted(table[column].dropna().unique().tolist())
         groups[column] = box.multiselect(escape_markdown(name), values, key=f"ex_group_{name}", placeholder="all")
-    outcomes = filters[-3].multiselect("Outcome", list(data.OUTCOMES), key="ex_outcome", placeholder="all")
+    outcomes = filters[-4].multiselect("Outcome", list(data.OUTCOMES), key="ex_outcome", placeholder="all")
+    errors = filters[-3].multiselect("Error type", list(data.ERROR_TYPES), key="ex_error", placeholder="all")
     truths = filters[-2].multiselect("True label", ["real", "fake"], key="ex_truth", placeholder="all")
     search = filters[-1].text_input("Sample id contains", key="ex_search")
-    shown = data.filter_predictions(table, groups, outcomes, truths, search)
+    order, first = st.columns([2, 1])
+    by = order.selectbox("Sort by", list(data.SORTS), key="ex_sort", help="confidence: the detector's probability for its own verdict")
+    wrong_first = first.checkbox("Wrong first", key="ex_wrong_first", help="false positives and negatives first, then unparsed")
+    shown = data.sort_predictions(data.filter_predictions(table, groups, outcomes, truths, search, errors), by, wrong_first)
     counts = table["outcome"].value_counts()
     st.caption(
         f"{len(shown)} of {len(table)} samples match. In this run: " + ", ".join(f"{counts.get(o, 0)} {o}" for o in data.OUTCOMES) + "."
@@ -59,7 +65,7 @@ def render(ctx: Context) -> None:
         return
     with st.expander("Matching samples as a table"):
         st.dataframe(
-            shown[["sample_id", "truth", "truth_class", "prediction", "p_fake", "outcome", *data.group_columns(shown)]],
+            shown[[*TABLE_COLUMNS, *data.group_columns(shown)]],
             hide_index=True,
             key="ex_table",
         )
@@ -113,6 +119,10 @@ def sample_facts(row) -> list[str]:
     p_fake = row["p_fake"]
     has_p = p_fake is not None and not (isinstance(p_fake, float) and math.isnan(p_fake))
     lines += [f"prediction: {row['prediction']}", f"p_fake: {p_fake:.3f}" if has_p else "p_fake: none"]
+    if has_p and row["confidence"] is not None and not math.isnan(row["confidence"]):
+        lines.append(f"confidence: {row['confidence']:.3f}")
+    if row["error_type"] != "correct":
+        lines.append(f"error type: {row['error_type']}")
     if isinstance(row["error"], str):
         lines.append(f"error: {row['error']}")
     return lines

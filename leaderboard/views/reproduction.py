@@ -14,12 +14,7 @@ from fdrbench.leaderboard import reproduction
 from fdrbench.leaderboard.views.common import Context, empty_results, problem, reproduction_checks
 
 TITLE = "Reproduction"
-RULE = (
-    "reproduced: the published value lies inside the measured 95% CI widened by half its printed precision; "
-    "deviates: it lies outside (detail: measured minus published, and in CI half-widths); "
-    "not comparable: task version, split, subset, options, protocol, model or settings differ (detail says which). "
-    "Values on the paper's scale; stored scores only (fdrbench reproduce TARGET --run RUN_DIR re-scores stale ones)."
-)
+RULE = reproduction.RULE
 
 
 def render(ctx: Context) -> None:

@@ -1,0 +1,1 @@
+"""Files fdrbench writes for its users (read with ``importlib.resources``)."""

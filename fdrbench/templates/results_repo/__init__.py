@@ -1,0 +1,1 @@
+"""What ``fdrbench results init-repo`` writes into a new results repository."""

@@ -1,0 +1,146 @@
+"""``fdrbench leaderboard export``: the static site from the app's own tables, hostile text kept text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from fdrbench.cli import app
+from fdrbench.errors import FdrbenchError
+from fdrbench.leaderboard import tables
+from fdrbench.leaderboard.export import MARKER, export_site, slug
+from fdrbench.leaderboard.index import load_index
+from fdrbench.store import MANIFEST, SCORES, read_json, write_json_atomic
+
+from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
+
+HOSTILE_MODEL = "<script>alert('m')</script>"
+HOSTILE_GROUP = '<img src=x onerror="alert(1)">'
+
+
+def pages(out: Path) -> dict[str, str]:
+    return {p.relative_to(out).as_posix(): p.read_text() for p in out.rglob("*.html")}
+
+
+def cells(html_text: str) -> list[list[str]]:
+    """The rows of every table in a page, as the text of their cells."""
+    rows = re.findall(r"<tr>(.*?)</tr>", html_text, flags=re.S)
+    return [[re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)] for row in rows]
+
+
+@pytest.fixture(scope="module")
+def site(leaderboard_results, tmp_path_factory):  # noqa: F811
+    root, runs = leaderboard_results
+    out = tmp_path_factory.mktemp("site") / "site"
+    done = export_site(root, out)
+    return root, runs, out, done
+
+
+def test_every_page_is_written_and_linked(site):
+    root, runs, out, done = site
+    written = pages(out)
+    index = load_index(root).index
+    expected = {"index.html", "generators.html", "bench/" + slug("demo") + ".html", "runs/index.html"}
+    expected |= {f"runs/{slug(r['path'])}.html" for r in index["runs"]}
+    assert set(written) == expected and done.runs == 5
+    assert (out / MARKER).is_file() and json.loads((out / "data" / "index.json").read_text())["runs"] == index["runs"]
+    for name, text in written.items():
+        for href in re.findall(r'href="([^"]+)"', text):
+            assert (out / name).parent.joinpath(href).resolve().is_file(), f"{name} links to missing {href}"
+
+
+def test_overview_is_the_apps_table(site):
+    root, _, out, _ = site
+    index = load_index(root).index
+    frame, _ = tables.overview(index, "strict", "accuracy")
+    shown = tables.visible(frame)
+    html_text = (out / "index.html").read_text()
+    first = html_text.split("<details open>", 1)[1].split("</details>", 1)[0]
+    rows = cells(first)
+    assert rows[0] == list(shown.columns)
+    for row, (_, expected) in zip(rows[1 : 1 + len(shown)], shown.iterrows(), strict=True):
+        assert row == [("—" if v is None or v != v else str(v)) for v in expected]
+    assert "a subset of 60 samples (ranked runs: the full split)" in html_text
+    assert "Incomplete or partial runs" in html_text and "halfway" in html_text
+    summary = json.loads((out / "data" / "overview.json").read_text())
+    assert summary["strict"]["accuracy"] == json.loads(shown.to_json(orient="records"))
+
+
+def test_benchmark_page_has_per_generator_tables_heat_map_and_run_links(site):
+    _, runs, out, _ = site
+    text = (out / "bench" / f"{slug('demo')}.html").read_text()
+    assert "Per generator: accuracy" in text and text.count("<svg") >= 1
+    spectral = read_json(runs["spectral"] / SCORES)["protocols"]["strict"]["groups"]["generator"]["gan"]["accuracy"]
+    low, high = (round(100 * c, 1) for c in spectral["ci"])
+    assert f"spectral · demo · gan: {round(100 * spectral['value'], 1)} [{low}, {high}], n = 80</title>" in text
+    path = runs["spectral"].relative_to(runs["spectral"].parents[2]).as_posix()
+    assert f'href="../runs/{slug(path)}.html"' in text
+
+
+def test_run_page_shows_provenance_and_manifest(site):
+    _, runs, out, _ = site
+    path = runs["spectral"].relative_to(runs["spectral"].parents[2]).as_posix()
+    text = (out / "runs" / f"{slug(path)}.html").read_text()
+    manifest = read_json(runs["spectral"] / MANIFEST)
+    assert manifest["data_fingerprint"] in text and "sha256 of scores" in text
+    assert "<h2>manifest.json</h2><pre>" in text and "&quot;run_id&quot;" in text
+
+
+def test_hostile_names_stay_text_and_nothing_is_fetched(leaderboard_results, tmp_path):  # noqa: F811
+    root, runs = leaderboard_results
+    copy = tmp_path / "results"
+    shutil.copytree(root, copy)
+    run = copy / runs["hashdet"].relative_to(root)
+    manifest = read_json(run / MANIFEST)
+    manifest["model"] = HOSTILE_MODEL
+    write_json_atomic(run / MANIFEST, manifest)
+    scores = read_json(run / SCORES)
+    scores["model"] = HOSTILE_MODEL
+    for block in scores["protocols"].values():
+        block["groups"]["generator"][HOSTILE_GROUP] = block["groups"]["generator"].pop("gan")
+        block["group_sizes"]["generator"][HOSTILE_GROUP] = block["group_sizes"]["generator"].pop("gan")
+    write_json_atomic(run / SCORES, scores)
+    out = tmp_path / "site"
+    export_site(copy, out)
+    written = pages(out)
+    every = "".join(written.values())
+    assert HOSTILE_MODEL not in every and HOSTILE_GROUP not in every
+    assert "&lt;script&gt;alert(&#x27;m&#x27;)&lt;/script&gt;" in written["index.html"]
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in written["generators.html"]
+    for name, text in written.items():
+        assert "<script" not in text.lower(), name
+        assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", text, flags=re.I), name
+        assert "default-src 'none'" in text
+
+
+def test_out_folder_rules(leaderboard_results, tmp_path):  # noqa: F811
+    root, _ = leaderboard_results
+    with pytest.raises(FdrbenchError, match="inside the results folder"):
+        export_site(root, root / "site")
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    with pytest.raises(FdrbenchError, match="other files in it"):
+        export_site(root, foreign)
+    assert [p.name for p in foreign.iterdir()] == ["notes.txt"]
+    out = tmp_path / "site"
+    export_site(root, out)
+    (out / "stale.html").write_text("from an older export")
+    export_site(root, out)  # a site written before is replaced whole
+    assert not (out / "stale.html").exists() and (out / "index.html").is_file()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".site.")]  # no staging folder left behind
+
+
+def test_cli_export(leaderboard_results, tmp_path):  # noqa: F811
+    root, _ = leaderboard_results
+    runner = CliRunner()
+    result = runner.invoke(app, ["leaderboard", "export", "--results", str(root), "--out", str(tmp_path / "s"), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    assert re.match(r"wrote 9 pages for 5 runs to .* in \d+\.\d s; open .*index\.html", result.output.strip())
+    result = runner.invoke(app, ["leaderboard", "export", "--results", str(tmp_path / "none"), "--out", str(tmp_path / "t")])
+    assert result.exit_code == 2 and "error: results folder" in result.output
