@@ -47,6 +47,7 @@ from fdrbench.bundle_format import (
 )
 from fdrbench.errors import DataError, FdrbenchError
 from fdrbench.hashing import sha256_file
+from fdrbench.pathsafe import check_name
 from fdrbench.portable import RUN_FILES
 from fdrbench.results import RunDir, find_runs
 from fdrbench.store import MANIFEST
@@ -269,6 +270,11 @@ def _check_listing(staged: Path, bundle: BundleManifest, names: set[str], reason
         if run.path in seen:
             problems.append(f"{where} is listed twice")
         seen.add(run.path)
+        for part, what in ((run.task, "task"), (run.model, "model"), (run.run_id, "run_id")):
+            try:  # the listing is the stranger's too: its names become paths under the results folder
+                check_name(part, what)
+            except DataError as exc:
+                problems.append(f"{where}: {exc}")
         if run.path != f"{run.task}/{run.model}/{run.run_id}":
             problems.append(f"{where}: the path is not its task/model/run_id ({run.task}/{run.model}/{run.run_id})")
         if set(run.files) != RUN_FILES:

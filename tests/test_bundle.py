@@ -253,6 +253,20 @@ def test_a_run_that_does_not_validate_is_refused(bundle, target, tmp_path):
     refused(write_bundle(tmp_path / "forged.tar.gz", entries), target, f"{run}: [rescore] scores.json does not match a fresh scoring")
 
 
+def test_a_listing_whose_names_climb_out_is_refused(bundle, target, tmp_path):
+    good = genuine(bundle)
+    listing = json.loads(dict((i.name, d) for i, d in good)[BUNDLE_MANIFEST])
+    listing["runs"][0].update(task="..", model="..", path="../../" + listing["runs"][0]["run_id"])
+    entries = [entry(i.name, json.dumps(listing).encode()) if i.name == BUNDLE_MANIFEST else (i, d) for i, d in good]
+    refused(
+        write_bundle(tmp_path / "climb.tar.gz", entries),
+        target,
+        "task '..' is not a plain file name",
+        "model '..' is not a plain file name",
+    )
+    assert not (target.parent.parent / listing["runs"][0]["run_id"]).exists()
+
+
 def test_truncated_corrupt_and_oversized_archives_are_refused(bundle, target, tmp_path):
     data = bundle.read_bytes()
     (tmp_path / "cut.tar.gz").write_bytes(data[: len(data) // 2])
