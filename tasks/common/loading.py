@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -157,6 +157,29 @@ def read_json(path: Path, encoding: str = "utf-8") -> Any:
         raise DataError(f"cannot decode the file as {encoding} ({exc})", path=path) from exc
     except json.JSONDecodeError as exc:
         raise DataError(f"not valid JSON ({exc})", path=path) from exc
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 annotation file's text (a byte-order mark dropped); undecodable bytes are a DataError naming it."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except UnicodeError as exc:
+        raise DataError(f"cannot decode the file as UTF-8 ({exc})", path=path) from exc
+
+
+def jsonl_objects(path: Path, text: str | None = None) -> Iterator[tuple[str, dict]]:
+    """(``line N``, object) for each non-blank line of a JSONL file (``text``: its contents, when read
+    already); a line that is not a JSON object is a DataError naming the file and the line."""
+    for number, line in enumerate((read_text(path) if text is None else text).splitlines(), start=1):
+        if not line.strip():
+            continue
+        record = f"line {number}"
+        try:
+            item = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"not valid JSON ({exc})", path=path, record=record) from exc
+        expect(isinstance(item, dict), f"expected an object, got {type(item).__name__}", path, record)
+        yield record, item
 
 
 def expect(condition: bool, message: str, path: object, record: object) -> None:

@@ -25,7 +25,6 @@ found from the file, and each finding can be fixed by an option:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import DataError, SplitNotFound
-from fdrbench.tasks.common.loading import expect, first_existing, record_image
+from fdrbench.tasks.common.loading import first_existing, jsonl_objects, record_image
 from fdrbench.types import FAKE, REAL
 
 SPLITS = {"detect": "dfj-detect", "reason": "dfj-reason"}
@@ -58,21 +57,7 @@ def split_folder(root: Path, split: str) -> Path:
 
 
 def read_jsonl(path: Path) -> list[tuple[str, dict]]:
-    out = []
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeError as exc:
-        raise DataError(f"cannot decode the file as UTF-8 ({exc})", path=path) from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        record = f"line {number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc})", path=path, record=record) from exc
-        expect(isinstance(item, dict), f"expected an object, got {type(item).__name__}", path, record)
-        out.append((record, item))
+    out = list(jsonl_objects(path))
     if not out:
         raise DataError("the file holds no records", path=path)
     return out

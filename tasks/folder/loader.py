@@ -15,14 +15,13 @@ An optional ``explanations.jsonl`` in the data folder gives reference texts, one
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from fdrbench.errors import DataError, SplitNotFound
 from fdrbench.pathsafe import check_relative, inside
-from fdrbench.tasks.common.loading import LoadReport, expect, expect_str
+from fdrbench.tasks.common.loading import LoadReport, expect, expect_str, jsonl_objects
 from fdrbench.tasks.common.own_data import IMAGE_SUFFIXES, image_files
 from fdrbench.types import FAKE, REAL
 
@@ -104,19 +103,7 @@ def read_explanations(root: Path) -> dict[str, str]:
     if not path.is_file():
         return {}
     out: dict[str, str] = {}
-    try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
-    except UnicodeError as exc:
-        raise DataError(f"cannot decode the file as UTF-8 ({exc})", path=path) from exc
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        record = f"line {number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc})", path=path, record=record) from exc
-        expect(isinstance(item, dict), "expected an object with 'image' and 'reference'", path, record)
+    for record, item in jsonl_objects(path):
         image = check_relative(
             expect_str(item.get("image"), "'image' (a path relative to the data folder)", path, record), path=path, record=record
         )

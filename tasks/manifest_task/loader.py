@@ -10,13 +10,12 @@ accepted); JSONL holds one object per line. Empty cells are absent values.
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from fdrbench.errors import DataError, SplitNotFound
-from fdrbench.tasks.common.loading import expect
+from fdrbench.tasks.common.loading import jsonl_objects
 
 SPECIAL = ("image", "label", "generator", "class", "mask", "reference")
 REQUIRED = ("image", "label")
@@ -33,15 +32,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _jsonl_rows(path: Path, text: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        record = f"line {number}"
-        try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise DataError(f"not valid JSON ({exc})", path=path, record=record) from exc
-        expect(isinstance(item, dict), f"expected an object, got {type(item).__name__}", path, record)
+    for record, item in jsonl_objects(path, text):
         yield record, {k: (None if v == "" else v) for k, v in item.items()}
 
 
