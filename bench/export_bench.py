@@ -9,12 +9,16 @@ submit`` leaves it), then times:
                       minus the same browser opening an empty page (its start-up), median of repeats
                       (target: under a second).
 
-Usage: ``python bench/export_bench.py [--runs 50] [--samples 20000] [--n-boot 200]``.
+Usage: ``python bench/export_bench.py [--runs 50] [--samples 20000] [--n-boot 200]``, or
+``python bench/export_bench.py --results DIR`` to time an existing results folder with its index
+(for instance one kept by ``python bench/leaderboard_bench.py --out DIR``, so the slow part,
+scoring the synthetic runs and their paired tests, is done once for both benches).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import shutil
 import statistics
 import subprocess
@@ -42,27 +46,36 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--samples", type=int, default=20_000)
     parser.add_argument("--n-boot", type=int, default=200, help="bootstrap resamples when scoring the synthetic runs")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--results", type=Path, default=None, help="time this results folder (with its index.json) instead of building one")
     args = parser.parse_args(argv)
 
     from fdrbench.leaderboard.export import export_site
     from fdrbench.leaderboard.index import update_index
 
     with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "results"
-        root.mkdir()
-        truths = synthetic_truths(args.samples)
         start = time.perf_counter()
-        for i in range(args.runs):
-            write_run(root, f"detector-{i:02d}", truths, skill=0.5 + 2.5 * i / max(args.runs - 1, 1), seed=i, n_boot=args.n_boot)
-        update_index(root)
+        if args.results is not None:
+            root = args.results
+            if not (root / "index.json").is_file():
+                raise SystemExit(f"{root} has no index.json; build it with `fdrbench submit --rebuild-index` or leaderboard_bench.py --out")
+        else:
+            root = Path(tmp) / "results"
+            root.mkdir()
+            truths = synthetic_truths(args.samples)
+            for i in range(args.runs):
+                write_run(root, f"detector-{i:02d}", truths, skill=0.5 + 2.5 * i / max(args.runs - 1, 1), seed=i, n_boot=args.n_boot)
+            update_index(root)
         fixtures_s = time.perf_counter() - start
+        index = json.loads((root / "index.json").read_text())
+        n_runs = len(index["runs"])
+        n_samples = sorted({(r.get("n_samples") or 0) for r in index["runs"]})
         exports = []
         for k in range(args.repeats):
             done = export_site(root, Path(tmp) / f"site{k}")
             exports.append(done.seconds)
         site = Path(tmp) / "site0"
         size_mb = sum(p.stat().st_size for p in site.rglob("*") if p.is_file()) / 1e6
-        print(f"{args.runs} runs x {args.samples} samples; fixtures and index built in {fixtures_s:.1f} s")
+        print(f"{n_runs} runs x {'/'.join(map(str, n_samples))} samples; fixtures and index built or checked in {fixtures_s:.1f} s")
         print(f"export: median {statistics.median(exports):.2f} s (min {min(exports):.2f} s); {len(done.pages)} files, {size_mb:.1f} MB")
         print(f"export under a minute: {'yes' if statistics.median(exports) < 60 else 'NO'}")
         if CHROMIUM is None:

@@ -1,9 +1,9 @@
 """``fdrbench leaderboard export``: the leaderboard as a static site, a folder of HTML and JSON.
 
 The pages are the Streamlit app's tables and rankings (``tables``, ``ranking``, ``heatmap``,
-``reproduction``) rendered by :mod:`render_html` instead of Streamlit: one implementation, two
-renderers. The exporter reads the index (manifests and scores) and each run's ``scores.json``,
-never a prediction file, so a large results folder exports in seconds. The site has no script
+``robustness``, ``reproduction``) rendered by :mod:`render_html` instead of Streamlit: one implementation, two
+renderers. The exporter reads the index (manifests and scores), each run's ``scores.json`` and the
+``robustness.json`` files, never a prediction file, so a large results folder exports in seconds. The site has no script
 and no external reference; it works opened from disk with the network off.
 
 The site is written to a staging folder beside ``--out`` and moved into place when complete,
@@ -79,6 +79,8 @@ class Site:
         items = [("index.html", "Overview"), ("generators.html", "Generators")]
         items += [(f"bench/{slug(t)}.html", t) for t in self.tasks()]
         items.append(("runs/index.html", "Runs"))
+        if "robustness.html" in self.pages:
+            items.append(("robustness.html", "Robustness"))
         if "reproduction.html" in self.pages:
             items.append(("reproduction.html", "Reproduction"))
         return items
@@ -108,7 +110,7 @@ def export_site(results: Path, out: Path, show_progress: bool = False) -> Export
     _check_out(results, out)
     loaded = load_index(results)
     site = Site(results.resolve(), loaded.index, list(loaded.stale))
-    builders = [("overview", _overview), ("generators", _generators), ("reproduction", _reproduction)]
+    builders = [("overview", _overview), ("generators", _generators), ("robustness", _robustness), ("reproduction", _reproduction)]
     builders += [(f"benchmark {t}", _benchmark_page(t)) for t in site.tasks()]
     builders += [("runs", _runs)]
     with progress_bar(len(builders), "export", unit="page", enabled=show_progress) as bar:
@@ -324,6 +326,15 @@ def _run_page(site: Site, run: dict) -> None:
     except FdrbenchError as exc:
         body.append(paragraph(f"manifest.json cannot be read: {str(exc).splitlines()[0]}", "warn"))
     _put(site, f"runs/{slug(run['path'])}.html", f"Run {run['model']} · {run['run_id']}", "".join(body))
+
+
+def _robustness(site: Site) -> None:
+    """Every detector's sweeps, when the results folder holds any ``robustness.json``."""
+    from fdrbench.leaderboard import export_robustness
+
+    body = export_robustness.body(site.root, site.runs)
+    if body is not None:
+        _put(site, export_robustness.PAGE, "Robustness to perturbations", body)
 
 
 def _reproduction(site: Site) -> None:

@@ -18,6 +18,7 @@ from fdrbench.errors import FdrbenchError
 RESULTS_ENV = "FDRBENCH_RESULTS"
 DATA_DIRS_ENV = "FDRBENCH_LEADERBOARD_DATA"
 APP = Path(__file__).with_name("app.py")
+STREAMLIT_MAIN = Path(__file__).with_name("streamlit_main.py")  # Streamlit without the working directory on the import path
 
 
 def parse_data_dirs(items: list[str] | None) -> dict[str, str]:
@@ -34,8 +35,7 @@ def parse_data_dirs(items: list[str] | None) -> dict[str, str]:
 def streamlit_command(port: int, address: str, headless: bool = True) -> list[str]:
     return [
         sys.executable,
-        "-m",
-        "streamlit",
+        str(STREAMLIT_MAIN),
         "run",
         str(APP),
         "--server.address",

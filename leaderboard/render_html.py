@@ -163,3 +163,77 @@ def _legend(heat: HeatMap, low: float, high: float) -> str:
         )
         line += f" Band above the columns: generator family {swatches}."
     return f'<p class="note">{line}</p>'
+
+
+# --------------------------------------------------------------------------- robustness chart
+
+#: one colour per detector line (Okabe-Ito, distinguishable with colour-blindness), repeated past eight
+LINE_COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#000000")
+CHART_W, CHART_H, PAD_L, PAD_R, PAD_T, PAD_B = 640, 300, 56, 20, 20, 64
+
+
+def robustness_svg(points: list[dict], metric: str, conditions: list[str]) -> str:
+    """The metric under each condition (clean first) for every detector as inline SVG: one line per
+    detector, a whisker per point for its interval, the value and interval in each point's tooltip.
+    ``points`` are :func:`fdrbench.leaderboard.robustness.points` in the metric's own scale."""
+    from fdrbench.leaderboard.tables import shown
+
+    drawn = [
+        {**p, "v": shown(p["value"], metric), "lo": shown(p["low"], metric), "hi": shown(p["high"], metric)}
+        for p in points
+        if p["condition"] in conditions and shown(p["value"], metric) is not None
+    ]
+    if not drawn:
+        return f'<p class="note">No detector has a value of {text(metric)} under this protocol.</p>'
+    bottom = min(min(p["lo"], p["v"]) for p in drawn)
+    top = max(max(p["hi"], p["v"]) for p in drawn)
+    span = (top - bottom) or 1.0
+    # a margin above and below, kept inside the 0-100 scale when every value lies on it
+    bottom = bottom - 0.05 * span if bottom < 0 else max(0.0, bottom - 0.05 * span)
+    top = top + 0.05 * span if top > 100 else min(100.0, top + 0.05 * span)
+    if top <= bottom:
+        bottom, top = bottom - 0.5, top + 0.5
+    step = (CHART_W - PAD_L - PAD_R) / max(len(conditions), 1)
+
+    def x_of(condition: str) -> float:
+        return PAD_L + step * (conditions.index(condition) + 0.5)
+
+    def y_of(value: float) -> float:
+        return PAD_T + (CHART_H - PAD_T - PAD_B) * (top - value) / (top - bottom)
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{CHART_W}" height="{CHART_H}" role="img" class="robustness">',
+        f"<title>{text(metric)} under each perturbation</title>",
+        f'<line x1="{PAD_L}" y1="{CHART_H - PAD_B}" x2="{CHART_W - PAD_R}" y2="{CHART_H - PAD_B}" stroke="#57606a"/>',
+        f'<line x1="{PAD_L}" y1="{PAD_T}" x2="{PAD_L}" y2="{CHART_H - PAD_B}" stroke="#57606a"/>',
+    ]
+    for tick in (bottom, (bottom + top) / 2, top):
+        y = y_of(tick)
+        parts.append(f'<text x="{PAD_L - 6}" y="{y + 4:.1f}" font-size="11" text-anchor="end">{tick:.3g}</text>')
+        parts.append(f'<line x1="{PAD_L}" y1="{y:.1f}" x2="{CHART_W - PAD_R}" y2="{y:.1f}" stroke="#eaeef2"/>')
+    for condition in conditions:
+        x = x_of(condition)
+        parts.append(
+            f'<text x="{x:.1f}" y="{CHART_H - PAD_B + 16}" font-size="11" text-anchor="middle">'
+            f"<title>{text(condition)}</title>{text(_short(condition, 14))}</text>"
+        )
+    detectors = list(dict.fromkeys(p["run"] for p in drawn))
+    for k, detector in enumerate(detectors):
+        colour = LINE_COLOURS[k % len(LINE_COLOURS)]
+        mine = sorted((p for p in drawn if p["run"] == detector), key=lambda p: conditions.index(p["condition"]))
+        path = " ".join(f"{x_of(p['condition']):.1f},{y_of(p['v']):.1f}" for p in mine)
+        parts.append(f'<polyline points="{path}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for p in mine:
+            x = x_of(p["condition"])
+            tip = f"{detector} · {p['condition']}: {p['v']:g} [{p['lo']:g}, {p['hi']:g}]"
+            parts.append(
+                f"<g><title>{text(tip)}</title>"
+                f'<line x1="{x:.1f}" y1="{y_of(p["lo"]):.1f}" x2="{x:.1f}" y2="{y_of(p["hi"]):.1f}" stroke="{colour}"/>'
+                f'<circle cx="{x:.1f}" cy="{y_of(p["v"]):.1f}" r="4" fill="{colour}"/></g>'
+            )
+    parts.append("</svg>")
+    legend = " ".join(
+        f'<span style="display:inline-block;width:.9em;height:.9em;background:{LINE_COLOURS[k % len(LINE_COLOURS)]}"></span> {text(d)}'
+        for k, d in enumerate(detectors)
+    )
+    return "".join(parts) + f'<p class="note">{text(metric)} (as displayed; whiskers: confidence interval). {legend}</p>'

@@ -213,3 +213,18 @@ def test_the_robustness_page_renders_in_a_real_browser(robustness_sweep, tmp_pat
         assert "A robustness file is invalid and left out:" in text and "demo/broken/robustness/x.json:" in text
         assert "clean jpeg90 jpeg75 jpeg50 jpeg25" in text  # the plot's condition axis, drawn as SVG text
         assert screenshot(page, "robustness").stat().st_size > 0
+
+
+def test_the_exported_robustness_page_renders_from_disk(robustness_sweep, tmp_path):  # noqa: F811
+    from fdrbench.leaderboard.export import export_site
+
+    out = tmp_path / "site"
+    export_site(robustness_sweep[0], out)
+    dom = chromium("--host-resolver-rules=MAP * ~NOTFOUND", "--dump-dom", (out / "robustness.html").as_uri()).stdout
+    text = visible_text(dom)
+    assert "Robustness to perturbations" in text and "Stability of verdicts and explanations" in text and "jpeg:q=25" in text
+    assert "<polyline" in dom and dom.count("<circle") >= 5
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / "static-robustness.png"
+    chromium("--host-resolver-rules=MAP * ~NOTFOUND", f"--screenshot={shot}", "--window-size=1300,1400", (out / "robustness.html").as_uri())
+    assert shot.stat().st_size > 0

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from fdrbench.cli import app
 from fdrbench.leaderboard.index import INDEX_NAME, index_problems, read_index
-from fdrbench.leaderboard.launch import APP, DATA_DIRS_ENV, RESULTS_ENV
+from fdrbench.leaderboard.launch import APP, DATA_DIRS_ENV, RESULTS_ENV, STREAMLIT_MAIN
 from fdrbench.validate import find_runs, validate_run
 
 from .conftest import REPO
@@ -31,8 +31,8 @@ def test_serves_the_app_on_localhost_by_default(exec_calls, tmp_path):
     assert result.exit_code == 0, result.output
     ((path, argv, env),) = exec_calls
     assert path == sys.executable
-    assert argv[1:5] == ["-m", "streamlit", "run", str(APP)]
-    options = dict(zip(argv[5::2], argv[6::2], strict=True))
+    assert argv[1:4] == [str(STREAMLIT_MAIN), "run", str(APP)]
+    options = dict(zip(argv[4::2], argv[5::2], strict=True))
     assert options["--server.address"] == "127.0.0.1"
     assert options["--server.port"] == "8765"
     assert options["--browser.gatherUsageStats"] == "false"

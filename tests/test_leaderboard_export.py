@@ -17,7 +17,8 @@ from fdrbench.leaderboard.export import MARKER, export_site, slug
 from fdrbench.leaderboard.index import load_index
 from fdrbench.store import MANIFEST, SCORES, read_json, write_json_atomic
 
-from .helpers.leaderboard_results import leaderboard_results  # noqa: F401 - a fixture
+from .helpers.leaderboard_results import HOSTILE, leaderboard_results  # noqa: F401 - a fixture
+from .helpers.robustness_results import robustness_sweep  # noqa: F401 - a fixture
 
 HOSTILE_MODEL = "<script>alert('m')</script>"
 HOSTILE_GROUP = '<img src=x onerror="alert(1)">'
@@ -144,3 +145,97 @@ def test_cli_export(leaderboard_results, tmp_path):  # noqa: F811
     assert re.match(r"wrote 9 pages for 5 runs to .* in \d+\.\d s; open .*index\.html", result.output.strip())
     result = runner.invoke(app, ["leaderboard", "export", "--results", str(tmp_path / "none"), "--out", str(tmp_path / "t")])
     assert result.exit_code == 2 and "error: results folder" in result.output
+
+
+def section(html_text: str, summary: str) -> str:
+    """The first ``<details>`` block whose summary is ``summary``, up to its first closing tag."""
+    return html_text.split(f"<summary>{summary}</summary>", 1)[1].split("</details>", 1)[0]
+
+
+def expected_rows(frame) -> list[list[str]]:
+    return [[("—" if v is None or v != v else str(v)) for v in row] for _, row in frame.iterrows()]
+
+
+@pytest.fixture
+def swept(robustness_sweep, tmp_path) -> Path:  # noqa: F811
+    root = tmp_path / "results"
+    shutil.copytree(robustness_sweep[0], root)
+    return root
+
+
+def test_robustness_page_is_the_apps_chart_drops_and_stability(swept, tmp_path):
+    from fdrbench.leaderboard import robustness as sweeps
+    from fdrbench.leaderboard.tables import shown
+    from fdrbench.results import Robustness, find_robustness
+
+    out = tmp_path / "site"
+    export_site(swept, out)
+    text = (out / "robustness.html").read_text()
+    assert '<a href="robustness.html">Robustness</a>' in (out / "index.html").read_text()
+    assert '<a href="../robustness.html">Robustness</a>' in (out / "runs" / "index.html").read_text()
+    (path,) = find_robustness(swept)
+    robustness = Robustness.read(path)
+    assert f'<p class="note">{robustness.description}</p>' in text
+    files, invalid = sweeps.load(swept, load_index(swept).index["runs"])
+    (group,) = sweeps.groups(files)["demo"]
+    assert not invalid and f"<h3>{group.label}</h3>" in text
+
+    strict = text.split("<summary>Protocol strict</summary>", 1)[1]
+    accuracy = section(strict, "accuracy")
+    rows = cells(accuracy)
+    drops = sweeps.drops_table(group, "strict", "accuracy")
+    assert rows[0] == list(drops.columns) and rows[1:] == expected_rows(drops)
+    assert [r[1] for r in rows[1:]] == ["jpeg90", "jpeg75", "jpeg50", "jpeg25"] and rows[-1][2] == "jpeg:q=25"
+
+    # the chart: one line, a point and a whisker per condition, each point's value and interval in its tooltip
+    chart = accuracy.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert chart.count("<polyline") == 1 and chart.count("<circle") == 5 and chart.count("<line") == 2 + 3 + 5
+    labels = re.findall(r'text-anchor="middle"><title>([^<]+)</title>', chart)
+    assert labels == ["clean", "jpeg90", "jpeg75", "jpeg50", "jpeg25"]
+    clean = robustness.protocols["strict"].metrics["accuracy"].clean
+    low, high = (shown(c, "accuracy") for c in clean.ci)
+    assert f"<title>spectral · clean: {shown(clean.value, 'accuracy'):g} [{low:g}, {high:g}]</title>" in chart
+
+    stability = cells(strict.split("<h4>Stability of verdicts and explanations</h4>", 1)[1].split("</table>", 1)[0])
+    expected = sweeps.stability_table(group, "strict")
+    assert stability[0] == list(expected.columns) and stability[1:] == expected_rows(expected)
+    paper = text.split("<summary>Protocol paper</summary>", 1)[1]
+    assert "No detector has a value of accuracy under this protocol." in section(paper, "accuracy")
+    assert "<script" not in text.lower()
+
+
+def test_robustness_page_keeps_stored_text_as_text_and_lists_bad_files(swept, tmp_path):
+    from fdrbench.results import Robustness, find_robustness
+
+    path = find_robustness(swept)[0]
+    stored = read_json(path)
+    stored["description"] = HOSTILE
+    stored["runs"][1]["condition"] = "<b>x</b>"
+    for block in stored["protocols"].values():
+        for entry in block["metrics"].values():
+            entry["conditions"]["<b>x</b>"] = entry["conditions"].pop("jpeg90")
+        block["stability"]["<b>x</b>"] = block["stability"].pop("jpeg90")
+    path.write_text(json.dumps(stored))
+    broken = swept / "demo" / "broken" / "robustness" / "x.json"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("not json")
+    ref = Robustness.read(path).runs[3]
+    scores = swept / "demo" / "spectral" / ref.run_id / SCORES
+    scores.write_text(scores.read_text() + "\n")
+    from fdrbench.leaderboard.index import update_index
+
+    update_index(swept)
+    out = tmp_path / "site"
+    export_site(swept, out)
+    text = (out / "robustness.html").read_text()
+    assert HOSTILE not in text and "<b>x</b>" not in text and "<script" not in text.lower()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;b&gt;x&lt;/b&gt;" in text
+    assert '<p class="warn">Left out, invalid: demo/broken/robustness/x.json: ' in text
+    assert f"run {ref.run_id} (jpeg50) has changed since this file was computed" in text
+    assert "spectral: this sweep may be out of date" in text
+    assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:|//)""", text, flags=re.I)
+
+
+def test_no_robustness_page_without_a_sweep(site):
+    _, _, out, _ = site
+    assert not (out / "robustness.html").exists() and "robustness.html" not in (out / "index.html").read_text()

@@ -119,3 +119,24 @@ def test_options_are_checked_against_the_declared_ones():
     assert task.option("clip_path") is None and task.option("unannotated") == "include"
     task = task_for_run(stored("sidset", {"hub": "attacker/data", "revision": "main"}), "run")
     assert task.hub_id() is None
+
+
+def test_serving_from_inside_a_results_folder_imports_nothing_lying_there(tmp_path):
+    """``fdrbench leaderboard`` started with a stranger's folder as the working directory: modules
+    named like the app's own imports lie there, and none is imported (``python -m streamlit`` would)."""
+    import subprocess
+    import sys
+
+    pytest.importorskip("streamlit")
+    from fdrbench.leaderboard.launch import streamlit_command
+
+    folder, marker = tmp_path / "results", tmp_path / "imported"
+    folder.mkdir()
+    for name in ("streamlit", "pandas", "plotly", "click", "fdrbench"):
+        (folder / f"{name}.py").write_text(f"from pathlib import Path\nPath({str(marker)!r}).write_text({name!r})\n")
+    python, entry = streamlit_command(8501, "127.0.0.1")[:2]
+    done = subprocess.run([python, entry, "version"], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("Streamlit, version") and not marker.exists()
+    control = subprocess.run([sys.executable, "-m", "streamlit", "version"], cwd=folder, capture_output=True, text=True, timeout=120)
+    assert marker.read_text() == "streamlit", control.stdout  # the hole this closes
