@@ -50,7 +50,7 @@ from fdrbench.hashing import sha256_file
 from fdrbench.pathsafe import check_name
 from fdrbench.portable import RUN_FILES
 from fdrbench.results import RunDir, find_runs
-from fdrbench.store import MANIFEST
+from fdrbench.store import MANIFEST, file_mode
 
 # --------------------------------------------------------------------------- pack
 
@@ -128,6 +128,8 @@ def _write_archive(out: Path, staged: Path, bundle: BundleManifest) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, file_mode())  # a bundle is for sharing: the mode open() would give, not mkstemp's 0o600
         with (
             os.fdopen(fd, "wb") as raw,
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,

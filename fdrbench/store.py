@@ -206,12 +206,26 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     _write_atomic(path, text.encode("utf-8"))
 
 
+def file_mode() -> int:
+    """The mode ``open()`` would give a new file (0o666 less the umask), for files written through a
+    private temporary file: ``mkstemp`` makes them 0o600, which would keep a results folder from
+    being read by a group, a web server or a container running as another user."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            mask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+    except (OSError, StopIteration, ValueError, IndexError):
+        mask = 0o022  # no /proc (macOS, Windows): the usual default; os.umask() cannot be read without being set
+    return 0o666 & ~mask
+
+
 def _write_atomic(path: Path, data: bytes) -> None:
     if path.is_dir():
         raise ResultsError(f"{path} is a folder; expected a file there (move the folder away)")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -67,6 +67,17 @@ def test_pack_lists_every_file_with_its_hash_and_holds_nothing_else(bundle, runs
             assert entry == {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
 
 
+def test_the_bundle_is_readable_by_others_as_the_umask_allows(bundle, runs, tmp_path):
+    import os
+
+    previous = os.umask(0o022)
+    try:
+        pack([runs["spectral"]], tmp_path / "one.tar.gz")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "one.tar.gz").stat().st_mode & 0o777 == 0o644
+
+
 def test_pack_writes_the_same_bytes_for_the_same_runs(bundle, runs, tmp_path):
     again = tmp_path / "again.tar.gz"
     pack([runs["textonly"], runs["spectral"]], again)  # another order of arguments

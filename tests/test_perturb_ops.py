@@ -241,3 +241,20 @@ def test_binomial_blurs_round_half_up_like_a_fixed_point_filter():
         exact = 255 * np.outer(gaussian_kernel(size, None), gaussian_kernel(size, None))
         pad = (9 - size) // 2
         assert np.abs(blurred[pad : 9 - pad, pad : 9 - pad] - exact).max() <= 0.5 + 1e-9
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (2, 5, 3), (3, 3, 3), (4, 9, 3), (7, 2, 3), (33, 17, 3)])
+def test_the_fast_binomial_pass_is_scipys_mirror_correlation(shape):
+    """The shifted-view sum used for the small OpenCV kernels gives SciPy's ``correlate1d`` (mirror
+    border) exactly, including axes shorter than the kernel."""
+    from scipy import ndimage
+
+    from fdrbench.perturb.pixels import SMALL_KERNELS, _correlate_small
+
+    arr = np.random.default_rng(sum(shape)).integers(0, 256, shape)
+    for weights, bits in SMALL_KERNELS.values():
+        work = arr.astype(np.uint16 if 2 * bits <= 8 else np.uint32)
+        for axis in (0, 1):
+            expected = ndimage.correlate1d(work, weights, axis=axis, mode="mirror")
+            got = _correlate_small(work, weights, axis)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected), (weights, axis)

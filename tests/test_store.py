@@ -107,3 +107,21 @@ def test_atomic_json(tmp_path):
     (tmp_path / "bad.json").write_text("{")
     with pytest.raises(ResultsError, match="bad.json: manifest is not valid JSON"):
         read_json(tmp_path / "bad.json", "manifest")
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_atomic_files_get_the_mode_open_would_give(tmp_path, umask, mode):
+    """Not mkstemp's private 0o600: a results folder must stay readable by whoever the umask lets read it
+    (a group, a web server, the leaderboard container's user)."""
+    import os
+
+    previous = os.umask(umask)
+    try:
+        write_json_atomic(tmp_path / "scores.json", {"a": 1})
+        write_json_atomic(tmp_path / "scores.json", {"a": 2})  # replacing keeps the same rule
+        with open(tmp_path / "plain.json", "w") as handle:
+            handle.write("{}")
+    finally:
+        os.umask(previous)
+    assert (tmp_path / "scores.json").stat().st_mode & 0o777 == mode == (tmp_path / "plain.json").stat().st_mode & 0o777
+    assert read_json(tmp_path / "scores.json") == {"a": 2}

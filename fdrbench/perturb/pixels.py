@@ -117,7 +117,7 @@ def blur(image: Image.Image, rng: np.random.Generator, params: dict) -> Image.Im
         weights, bits = SMALL_KERNELS[params["k"]]
         work = arr.astype(np.uint16 if 2 * bits <= 8 else np.uint32)
         for axis in (0, 1):
-            work = ndimage.correlate1d(work, weights, axis=axis, mode="mirror")
+            work = _correlate_small(work, weights, axis)
         if bits:
             work += 1 << (2 * bits - 1)
             work >>= 2 * bits
@@ -133,3 +133,29 @@ def blur(image: Image.Image, rng: np.random.Generator, params: dict) -> Image.Im
 def gray(image: Image.Image, rng: np.random.Generator, params: dict) -> Image.Image:
     """Luma (ITU-R 601-2, PIL's ``convert("L")``) copied to three channels."""
     return image.convert("L").convert("RGB")
+
+
+def _correlate_small(work: np.ndarray, weights: tuple[int, ...], axis: int) -> np.ndarray:
+    """``ndimage.correlate1d(work, weights, axis, mode="mirror")`` for a short integer kernel, as a
+    weighted sum of shifted views (several times faster at these sizes). NumPy's ``reflect`` padding
+    is SciPy's ``mirror`` border; an axis shorter than the kernel's reach is left to SciPy."""
+    reach = len(weights) // 2
+    length = work.shape[axis]
+    if length <= reach:
+        from scipy import ndimage
+
+        return ndimage.correlate1d(work, weights, axis=axis, mode="mirror")
+    pad = [(0, 0)] * work.ndim
+    pad[axis] = (reach, reach)
+    padded = np.pad(work, pad, mode="reflect")
+    out = np.zeros_like(work)
+    for offset, weight in enumerate(weights):
+        view = padded[_along(axis, offset, length, work.ndim)]
+        out += view if weight == 1 else view * work.dtype.type(weight)
+    return out
+
+
+def _along(axis: int, start: int, length: int, ndim: int) -> tuple[slice, ...]:
+    index = [slice(None)] * ndim
+    index[axis] = slice(start, start + length)
+    return tuple(index)
