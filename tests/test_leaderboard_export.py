@@ -18,7 +18,7 @@ from fdrbench.leaderboard.index import load_index
 from fdrbench.store import MANIFEST, SCORES, read_json, write_json_atomic
 
 from .helpers.leaderboard_results import HOSTILE, leaderboard_results  # noqa: F401 - a fixture
-from .helpers.robustness_results import robustness_sweep  # noqa: F401 - a fixture
+from .helpers.robustness_results import make_hostile, robustness_sweep  # noqa: F401 - a fixture
 
 HOSTILE_MODEL = "<script>alert('m')</script>"
 HOSTILE_GROUP = '<img src=x onerror="alert(1)">'
@@ -208,14 +208,7 @@ def test_robustness_page_keeps_stored_text_as_text_and_lists_bad_files(swept, tm
     from fdrbench.results import Robustness, find_robustness
 
     path = find_robustness(swept)[0]
-    stored = read_json(path)
-    stored["description"] = HOSTILE
-    stored["runs"][1]["condition"] = "<b>x</b>"
-    for block in stored["protocols"].values():
-        for entry in block["metrics"].values():
-            entry["conditions"]["<b>x</b>"] = entry["conditions"].pop("jpeg90")
-        block["stability"]["<b>x</b>"] = block["stability"].pop("jpeg90")
-    path.write_text(json.dumps(stored))
+    make_hostile(path, HOSTILE)
     broken = swept / "demo" / "broken" / "robustness" / "x.json"
     broken.parent.mkdir(parents=True)
     broken.write_text("not json")

@@ -14,7 +14,7 @@ from fdrbench.store import SCORES, read_json
 
 from .helpers.app_test import open_app
 from .helpers.leaderboard_results import HOSTILE
-from .helpers.robustness_results import robustness_sweep  # noqa: F401 - a fixture
+from .helpers.robustness_results import make_hostile, robustness_sweep  # noqa: F401 - a fixture
 
 pytest.importorskip("streamlit")
 
@@ -90,14 +90,7 @@ def test_a_malformed_file_is_listed_with_its_reason_and_the_rest_still_shows(mon
 
 def test_text_from_the_file_is_shown_as_text(monkeypatch, results):
     path = find_robustness(results)[0]
-    data = read_json(path)
-    data["description"] = HOSTILE
-    data["runs"][1]["condition"] = "<b>x</b>"
-    for block in data["protocols"].values():
-        for entry in block["metrics"].values():
-            entry["conditions"]["<b>x</b>"] = entry["conditions"].pop("jpeg90")
-        block["stability"]["<b>x</b>"] = block["stability"].pop("jpeg90")
-    path.write_text(json.dumps(data))
+    make_hostile(path, HOSTILE)
     app = page(monkeypatch, results)
     assert HOSTILE in [t.value for t in app.text]  # st.text: never Markdown, never HTML
     assert not [m for m in app.markdown if "<script>" in m.value]

@@ -43,3 +43,22 @@ def robustness_sweep(
     done = run_cli(*sweep_command(root))
     assert done.returncode == 0, done.stderr[-3000:]
     return root, done
+
+
+#: a condition name that is markup, given to the sweep's first perturbed condition by :func:`make_hostile`
+HOSTILE_CONDITION = "<b>x</b>"
+
+
+def make_hostile(path: Path, description: str) -> None:
+    """Rewrite the robustness file at ``path`` as a stranger might: ``description`` and the first
+    perturbed condition's name (``jpeg90``, in every table that holds it) replaced by markup."""
+    import json
+
+    data = json.loads(path.read_text())
+    data["description"] = description
+    data["runs"][1]["condition"] = HOSTILE_CONDITION
+    for block in data["protocols"].values():
+        for entry in block["metrics"].values():
+            entry["conditions"][HOSTILE_CONDITION] = entry["conditions"].pop("jpeg90")
+        block["stability"][HOSTILE_CONDITION] = block["stability"].pop("jpeg90")
+    path.write_text(json.dumps(data))
