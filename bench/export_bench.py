@@ -57,7 +57,9 @@ def main(argv: list[str] | None = None) -> None:
         if args.results is not None:
             root = args.results
             if not (root / "index.json").is_file():
-                raise SystemExit(f"{root} has no index.json; build it with `fdrbench submit --rebuild-index` or leaderboard_bench.py --out")
+                raise SystemExit(
+                    f"{root} has no index.json; build it with `fdrbench leaderboard --results DIR --rebuild-index` or `leaderboard_bench.py --out DIR`"
+                )
         else:
             root = Path(tmp) / "results"
             root.mkdir()

@@ -50,7 +50,7 @@ from fdrbench.hashing import sha256_file
 from fdrbench.pathsafe import check_name
 from fdrbench.portable import RUN_FILES
 from fdrbench.results import RunDir, find_runs
-from fdrbench.store import MANIFEST, file_mode
+from fdrbench.store import MANIFEST, atomic_output
 
 # --------------------------------------------------------------------------- pack
 
@@ -125,25 +125,15 @@ def pack(paths: list[Path], out: Path, data_dir: Path | None = None, force: bool
 
 
 def _write_archive(out: Path, staged: Path, bundle: BundleManifest) -> None:
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, file_mode())  # a bundle is for sharing: the mode open() would give, not mkstemp's 0o600
-        with (
-            os.fdopen(fd, "wb") as raw,
-            gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
-        ):
-            _add(tar, BUNDLE_MANIFEST, msgspec.json.format(msgspec.json.encode(bundle), indent=2) + b"\n")
-            for run in bundle.runs:
-                for name in run.files:
-                    _add(tar, f"{RUNS}/{run.path}/{name}", staged / RUNS / run.path / name)
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with (
+        atomic_output(out) as raw,
+        gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        _add(tar, BUNDLE_MANIFEST, msgspec.json.format(msgspec.json.encode(bundle), indent=2) + b"\n")
+        for run in bundle.runs:
+            for name in run.files:
+                _add(tar, f"{RUNS}/{run.path}/{name}", staged / RUNS / run.path / name)
 
 
 # --------------------------------------------------------------------------- unpack

@@ -8,13 +8,14 @@ readers ignore it, so a run never carries a duplicate or a broken record forward
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from fdrbench.errors import FdrbenchError, ResultsError
 from fdrbench.record import Record
@@ -206,28 +207,35 @@ def write_json_atomic(path: Path, obj: Any) -> None:
     _write_atomic(path, text.encode("utf-8"))
 
 
-def file_mode() -> int:
-    """The mode ``open()`` would give a new file (0o666 less the umask), for files written through a
-    private temporary file: ``mkstemp`` makes them 0o600, which would keep a results folder from
-    being read by a group, a web server or a container running as another user."""
+def umask() -> int:
+    """The process's umask, read without changing it (``os.umask`` can only be read by setting it,
+    which would race with files other threads create meanwhile)."""
     try:
         with open("/proc/self/status", encoding="ascii") as status:
-            mask = next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
+            return next(int(line.split()[1], 8) for line in status if line.startswith("Umask:"))
     except (OSError, StopIteration, ValueError, IndexError):
-        mask = 0o022  # no /proc (macOS, Windows): the usual default; os.umask() cannot be read without being set
-    return 0o666 & ~mask
+        return 0o022  # no /proc (macOS, Windows): the usual default
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    if path.is_dir():
-        raise ResultsError(f"{path} is a folder; expected a file there (move the folder away)")
+def file_mode() -> int:
+    """The mode ``open()`` gives a new file: 0o666 less the umask."""
+    return 0o666 & ~umask()
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path) -> Iterator[BinaryIO]:
+    """A binary file that appears at ``path`` whole, when the block ends without error, or not at all.
+
+    It is written to a temporary file beside ``path`` and moved over it. The temporary file gets the
+    mode ``open()`` would give, not ``mkstemp``'s private 0o600, so results and bundles stay readable
+    by a group, a web server or a container running as another user, as the umask allows."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         if hasattr(os, "fchmod"):
             os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+            yield handle
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -235,6 +243,13 @@ def _write_atomic(path: Path, data: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise ResultsError(f"{path} is a folder; expected a file there (move the folder away)")
+    with atomic_output(path) as handle:
+        handle.write(data)
 
 
 def _no_constant(name: str) -> Any:

@@ -28,6 +28,7 @@ from fdrbench.leaderboard.index import load_index
 from fdrbench.leaderboard.ranking import RULES, Cohort, cohorts, higher_is_better, incomplete, latest_per_model
 from fdrbench.leaderboard.render_html import heat_svg, link, page, paragraph, table, text
 from fdrbench.results import RunDir
+from fdrbench.store import umask
 
 MARKER = ".fdrbench-site"
 RULE = "paired"
@@ -131,7 +132,7 @@ def _put(site: Site, name: str, title: str, body: str) -> None:
 def _write(site: Site, out: Path) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    staging.chmod(0o755)  # a site is for reading: not the private mode mkdtemp gives
+    staging.chmod(0o777 & ~umask())  # a site is for reading: the mode mkdir gives, not mkdtemp's private one
     try:
         nav = site.nav()
         rendered = {name: page(title, body, nav, name.count("/")) for name, (title, body) in site.pages.items()}

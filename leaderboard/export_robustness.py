@@ -15,17 +15,7 @@ from fdrbench.leaderboard import robustness as sweeps
 from fdrbench.leaderboard.render_html import paragraph, robustness_svg, table, text
 
 PAGE = "robustness.html"
-
-ABOUT = (
-    "Each detector's clean run against its runs on perturbed images (JPEG, resizing, noise, ...). Changes are paired "
-    "differences on the same samples with bootstrap intervals; McNemar's test decides accuracy. Only sweeps on the "
-    "same clean data are drawn together, and each detector's newest sweep is shown."
-)
-STABILITY = (
-    "flip rate: share of samples whose verdict changed, among those with a verdict in both runs; lost: a verdict on "
-    "the clean image, none on the perturbed one. ROUGE-L and CSS score each perturbed explanation against the same "
-    "detector's clean explanation."
-)
+GROUPED = "Only sweeps on the same clean data are drawn together, and each detector's newest sweep is shown."
 
 
 def body(root: Path, runs: list[dict]) -> str | None:
@@ -33,7 +23,7 @@ def body(root: Path, runs: list[dict]) -> str | None:
     files, invalid = sweeps.load(root, runs)
     if not files and not invalid:
         return None
-    parts = [paragraph(ABOUT)]
+    parts = [paragraph(f"{sweeps.ABOUT} {GROUPED}")]
     for broken in invalid:
         parts.append(paragraph(f"Left out, invalid: {broken['path']}: {broken['reason']}", "warn"))
     for task, groups in sweeps.groups(files).items():
@@ -51,20 +41,16 @@ def _group(group: sweeps.Group) -> str:
     for f in group.files:
         for note in f.stale:
             parts.append(paragraph(f"{f.model}: this sweep may be out of date ({f.path}: {note}).", "warn"))
-    level = int(round(100 * first.settings.ci_level))
-    conditions = [sweeps.CLEAN, *dict.fromkeys(c for f in group.files for c in f.robustness.conditions())]
+    conditions = group.conditions()
+    caption = paragraph(sweeps.change_caption(first.settings.ci_level))
     for protocol in group.protocols():
         inner = []
-        for position, metric in enumerate(group.metrics(protocol) or ["accuracy"]):
+        for position, metric in enumerate(group.metrics(protocol)):
             opened = " open" if position == 0 else ""
             chart = robustness_svg(sweeps.points(group, protocol, metric), metric, conditions)
             drops = table(sweeps.drops_table(group, protocol, metric))
-            caption = paragraph(
-                f"change = perturbed − clean on the samples both runs score, with its {level}% paired bootstrap interval; "
-                f"'significant' at the {100 - level}% level by the metric's paired test."
-            )
             inner.append(f"<details{opened}><summary>{text(metric)}</summary>{chart}{drops}{caption}</details>")
         inner.append(f"<h4>Stability of verdicts and explanations</h4>{table(sweeps.stability_table(group, protocol))}")
-        inner.append(paragraph(STABILITY))
+        inner.append(paragraph(sweeps.STABILITY))
         parts.append(f"<details open><summary>Protocol {text(protocol)}</summary>{''.join(inner)}</details>")
     return "".join(parts)

@@ -14,6 +14,7 @@ import math
 import pandas as pd
 
 from fdrbench.leaderboard.heatmap import HeatMap, family_colour
+from fdrbench.leaderboard.tables import shown
 
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#1f2328;background:#fff}
@@ -176,8 +177,6 @@ def robustness_svg(points: list[dict], metric: str, conditions: list[str]) -> st
     """The metric under each condition (clean first) for every detector as inline SVG: one line per
     detector, a whisker per point for its interval, the value and interval in each point's tooltip.
     ``points`` are :func:`fdrbench.leaderboard.robustness.points` in the metric's own scale."""
-    from fdrbench.leaderboard.tables import shown
-
     drawn = [
         {**p, "v": shown(p["value"], metric), "lo": shown(p["low"], metric), "hi": shown(p["high"], metric)}
         for p in points

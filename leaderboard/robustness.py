@@ -20,6 +20,26 @@ from fdrbench.results import Robustness, find_robustness
 
 CLEAN = "clean"
 
+#: what the page shows, in words both renderers (the app's view and the static site) print
+ABOUT = (
+    "Each detector's clean run against its runs on perturbed images (JPEG, resizing, noise, ...). "
+    "Changes are paired differences on the same samples with bootstrap intervals; McNemar's test decides accuracy."
+)
+STABILITY = (
+    "flip rate: share of samples whose verdict changed, among those with a verdict in both runs; lost: a verdict "
+    "on the clean image, none on the perturbed one. ROUGE-L and CSS score each perturbed explanation against the "
+    "same detector's clean explanation."
+)
+
+
+def change_caption(level: float) -> str:
+    """How the drops table's change is computed, at confidence ``level`` (0.95)."""
+    percent = int(round(100 * level))
+    return (
+        f"change = perturbed − clean on the samples both runs score, in percentage points, with its {percent}% paired "
+        f"bootstrap interval; 'significant' at the {100 - percent}% level by the metric's paired test."
+    )
+
 
 @dataclass
 class SweepFile:
@@ -50,11 +70,16 @@ class Group:
         return sorted(names, key=lambda p: (p != "strict", p != "paper", p))
 
     def metrics(self, protocol: str) -> list[str]:
+        """The metrics some detector has under ``protocol``, in file order (accuracy when none has any)."""
         out: list[str] = []
         for f in self.files:
             block = f.robustness.protocols.get(protocol)
             out.extend(m for m in (block.metrics if block else {}) if m not in out)
-        return out
+        return out or ["accuracy"]
+
+    def conditions(self) -> list[str]:
+        """Clean first, then every detector's conditions in preset order."""
+        return [CLEAN, *dict.fromkeys(c for f in self.files for c in f.robustness.conditions())]
 
 
 def load(root: Path, index_runs: list[dict]) -> tuple[list[SweepFile], list[dict]]:

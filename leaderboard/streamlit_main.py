@@ -12,14 +12,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-
-def _without_own_folder(path: list[str]) -> list[str]:
-    here = Path(__file__).resolve().parent
-    return [entry for entry in path if not entry or Path(entry).resolve() != here]
-
-
 if __name__ == "__main__":
-    sys.path[:] = [entry for entry in _without_own_folder(sys.path) if entry]
+    here = Path(__file__).resolve().parent
+    sys.path[:] = [entry for entry in sys.path if entry and Path(entry).resolve() != here]
     from streamlit.web.cli import main
 
     sys.exit(main(prog_name="streamlit"))

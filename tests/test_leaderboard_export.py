@@ -15,7 +15,7 @@ from fdrbench.errors import FdrbenchError
 from fdrbench.leaderboard import tables
 from fdrbench.leaderboard.export import MARKER, export_site, slug
 from fdrbench.leaderboard.index import load_index
-from fdrbench.store import MANIFEST, SCORES, read_json, write_json_atomic
+from fdrbench.store import MANIFEST, SCORES, read_json, umask, write_json_atomic
 
 from .helpers.leaderboard_results import HOSTILE, leaderboard_results  # noqa: F401 - a fixture
 from .helpers.robustness_results import make_hostile, robustness_sweep  # noqa: F401 - a fixture
@@ -50,6 +50,8 @@ def test_every_page_is_written_and_linked(site):
     expected |= {f"runs/{slug(r['path'])}.html" for r in index["runs"]}
     assert set(written) == expected and done.runs == 5
     assert (out / MARKER).is_file() and json.loads((out / "data" / "index.json").read_text())["runs"] == index["runs"]
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask()  # readable as a folder mkdir made, not mkdtemp's private one
+    assert (out / "index.html").stat().st_mode & 0o777 == 0o666 & ~umask()
     for name, text in written.items():
         for href in re.findall(r'href="([^"]+)"', text):
             assert (out / name).parent.joinpath(href).resolve().is_file(), f"{name} links to missing {href}"

@@ -17,10 +17,7 @@ TITLE = "Robustness"
 
 def render(ctx: Context) -> None:
     st.header("Robustness to perturbations")
-    st.caption(
-        "Each detector's clean run against its runs on perturbed images (JPEG, resizing, noise, ...). "
-        "Changes are paired differences on the same samples with bootstrap intervals; McNemar's test decides accuracy."
-    )
+    st.caption(data.ABOUT)
     files, invalid = robustness_files(ctx)
     for broken in invalid:
         st.error("A robustness file is invalid and left out:")
@@ -41,8 +38,8 @@ def render(ctx: Context) -> None:
         st.text(first.readings)
     left, middle = st.columns([1, 2])
     protocol = left.selectbox("Protocol", group.protocols(), key="rb_protocol")
-    metric = middle.selectbox("Metric", group.metrics(protocol) or ["accuracy"], key="rb_metric")
-    conditions = [data.CLEAN, *dict.fromkeys(c for f in group.files for c in f.robustness.conditions())]
+    metric = middle.selectbox("Metric", group.metrics(protocol), key="rb_metric")
+    conditions = group.conditions()
     found = data.points(group, protocol, metric)
     if found:
         st.plotly_chart(plots.robustness(found, metric, conditions), key="rb_plot")
@@ -50,19 +47,11 @@ def render(ctx: Context) -> None:
         st.caption(f"No detector has a value of {escape_markdown(metric)} under this protocol.")
 
     st.subheader("Change from the clean images")
-    level = int(round(100 * first.settings.ci_level))
     st.dataframe(data.drops_table(group, protocol, metric), hide_index=True, key="rb_drops")
-    st.caption(
-        f"change = perturbed − clean on the samples both runs score, in percentage points, with its {level}% paired "
-        f"bootstrap interval; 'significant' at the {100 - level}% level by the metric's paired test."
-    )
+    st.caption(data.change_caption(first.settings.ci_level))
     st.subheader("Stability of verdicts and explanations")
     st.dataframe(data.stability_table(group, protocol), hide_index=True, key="rb_stability")
-    st.caption(
-        "flip rate: share of samples whose verdict changed, among those with a verdict in both runs; lost: a verdict "
-        "on the clean image, none on the perturbed one. ROUGE-L and CSS score each perturbed explanation against the "
-        "same detector's clean explanation."
-    )
+    st.caption(data.STABILITY)
     for f in group.files:
         for note in f.stale:
             st.warning(f"{escape_markdown(f.model)}: this sweep may be out of date.")
